@@ -1,0 +1,8 @@
+//! backupscope: observability for Kubernetes backup centers (Alibaba Cloud ACK backup center,
+//! upstream Velero). Data flows one way: sources -> inventory -> views.
+
+pub mod center;
+pub mod dialect;
+pub mod inventory;
+pub mod model;
+pub mod source;

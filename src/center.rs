@@ -1,0 +1,574 @@
+//! The backup center as a person reads it, resolved from the inventory at one instant: which
+//! engines run, which objects are tasks and which are mere twins, each task's data type and
+//! failure reason, each schedule's last good backup, each component's health.
+//!
+//! This is the one place these decisions are made; metrics, CLI and web only render them.
+
+use crate::dialect::ack;
+use crate::dialect::components::{COMPONENTS, ComponentSpec};
+use crate::inventory::Inventory;
+use crate::model::{
+    BackupTask, BackupType, ComponentStatus, DataType, Engine, Pod, ReasonClass, RestoreTask,
+    Schedule, TaskPhase, Timestamp, Vault, WarningEvent, Workload, WorkloadKind,
+};
+use std::collections::{BTreeSet, HashMap};
+
+/// Container waiting reasons that mean the component cannot work, not that it is starting.
+const BROKEN_WAITING_REASONS: &[&str] = &[
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+    "RunContainerError",
+];
+
+pub struct BackupCenter<'a> {
+    pub inventory: &'a Inventory,
+    pub now: Timestamp,
+    /// Namespaces where the ACK backup center runs; velero.io objects there are its mirrors.
+    ack_namespaces: BTreeSet<&'a str>,
+}
+
+/// A backup task with the velero twin that adds detail to it on ACK.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskView<'a> {
+    pub task: &'a BackupTask,
+    pub twin: Option<&'a BackupTask>,
+}
+
+/// A restore task with its velero twin on ACK.
+#[derive(Debug, Clone, Copy)]
+pub struct RestoreView<'a> {
+    pub restore: &'a RestoreTask,
+    pub twin: Option<&'a RestoreTask>,
+}
+
+/// What the tasks of one schedule say about it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScheduleRuns<'a> {
+    /// Completion time of the newest Completed task.
+    pub last_success: Option<Timestamp>,
+    /// The newest task (by start, else creation time).
+    pub last_task: Option<&'a BackupTask>,
+    pub total: usize,
+}
+
+/// A working component with the objects that show its state.
+#[derive(Debug, Clone)]
+pub struct ComponentView<'a> {
+    pub spec: &'static ComponentSpec,
+    pub namespace: String,
+    pub workload: Option<&'a Workload>,
+    pub pods: Vec<&'a Pod>,
+    pub status: ComponentStatus,
+}
+
+impl ComponentView<'_> {
+    pub fn restarts(&self) -> u64 {
+        self.pods
+            .iter()
+            .flat_map(|p| &p.containers)
+            .map(|c| c.restarts)
+            .sum()
+    }
+}
+
+impl<'a> BackupCenter<'a> {
+    pub fn new(inventory: &'a Inventory, now: Timestamp) -> Self {
+        let mut ack_namespaces: BTreeSet<&str> = inventory
+            .vaults
+            .ack
+            .keys()
+            .chain(inventory.backups.ack.keys())
+            .chain(inventory.schedules.ack.keys())
+            .chain(inventory.restores.ack.keys())
+            .map(|(ns, _)| ns.as_str())
+            .collect();
+        let ack_components_seen = COMPONENTS
+            .iter()
+            .filter(|c| c.engine == Engine::Ack)
+            .any(|c| {
+                inventory
+                    .deployments
+                    .keys()
+                    .chain(inventory.daemonsets.keys())
+                    .any(|(ns, name)| name == c.name && c.lives_in(ns))
+            });
+        if ack_components_seen {
+            ack_namespaces.insert(ack::NAMESPACE);
+        }
+        BackupCenter {
+            inventory,
+            now,
+            ack_namespaces,
+        }
+    }
+
+    /// A velero.io object in an ACK namespace mirrors a csdr object; it is never counted alone.
+    fn is_mirror(&self, engine: Engine, namespace: &str) -> bool {
+        engine == Engine::Velero && self.ack_namespaces.contains(namespace)
+    }
+
+    /// The backup systems present, ACK first.
+    pub fn engines(&self) -> Vec<Engine> {
+        let mut engines = Vec::new();
+        if !self.ack_namespaces.is_empty() {
+            engines.push(Engine::Ack);
+        }
+        let inv = self.inventory;
+        let velero_objects = inv
+            .vaults
+            .velero
+            .keys()
+            .chain(inv.backups.velero.keys())
+            .chain(inv.schedules.velero.keys())
+            .chain(inv.restores.velero.keys())
+            .any(|(ns, _)| !self.ack_namespaces.contains(ns.as_str()));
+        let velero_deployed = inv.deployments.keys().any(|(_, name)| name == "velero");
+        if velero_objects || velero_deployed {
+            engines.push(Engine::Velero);
+        }
+        engines
+    }
+
+    pub fn vaults(&self) -> impl Iterator<Item = &'a Vault> + '_ {
+        self.inventory
+            .vaults
+            .iter()
+            .filter(|v| !self.is_mirror(v.engine, &v.namespace))
+    }
+
+    pub fn vault(&self, name: &str) -> Option<&'a Vault> {
+        self.vaults().find(|v| v.name == name)
+    }
+
+    /// The velero twin (same namespace and name) of an ACK object.
+    fn twin<T>(
+        &self,
+        map: &'a crate::inventory::PerEngine<T>,
+        engine: Engine,
+        ns: &str,
+        name: &str,
+    ) -> Option<&'a T> {
+        (engine == Engine::Ack)
+            .then(|| map.velero.get(&(ns.to_string(), name.to_string())))
+            .flatten()
+    }
+
+    pub fn vault_twin(&self, vault: &Vault) -> Option<&'a Vault> {
+        self.twin(
+            &self.inventory.vaults,
+            vault.engine,
+            &vault.namespace,
+            &vault.name,
+        )
+    }
+
+    pub fn tasks(&self) -> impl Iterator<Item = TaskView<'a>> + '_ {
+        self.inventory
+            .backups
+            .iter()
+            .filter(|t| !self.is_mirror(t.engine, &t.namespace))
+            .map(|task| TaskView {
+                task,
+                twin: self.twin(
+                    &self.inventory.backups,
+                    task.engine,
+                    &task.namespace,
+                    &task.name,
+                ),
+            })
+    }
+
+    pub fn task(&self, name: &str) -> Option<TaskView<'a>> {
+        self.tasks().find(|t| t.task.name == name)
+    }
+
+    pub fn restores(&self) -> impl Iterator<Item = RestoreView<'a>> + '_ {
+        self.inventory
+            .restores
+            .iter()
+            .filter(|r| !self.is_mirror(r.engine, &r.namespace))
+            .map(|restore| RestoreView {
+                restore,
+                twin: self.twin(
+                    &self.inventory.restores,
+                    restore.engine,
+                    &restore.namespace,
+                    &restore.name,
+                ),
+            })
+    }
+
+    pub fn schedules(&self) -> impl Iterator<Item = &'a Schedule> + '_ {
+        self.inventory
+            .schedules
+            .iter()
+            .filter(|s| !self.is_mirror(s.engine, &s.namespace))
+    }
+
+    /// Runs per (engine, namespace, schedule name); manual tasks under the name "".
+    /// One pass over all tasks, so callers ask once per render.
+    pub fn schedule_runs(&self) -> HashMap<(Engine, &'a str, &'a str), ScheduleRuns<'a>> {
+        let mut runs: HashMap<(Engine, &str, &str), ScheduleRuns> = HashMap::new();
+        for view in self.tasks() {
+            let t = view.task;
+            let entry = runs
+                .entry((t.engine, t.namespace.as_str(), t.schedule.as_str()))
+                .or_default();
+            entry.total += 1;
+            if t.phase == TaskPhase::Completed {
+                let done = t.completed.or(t.started).or(t.created);
+                if done > entry.last_success {
+                    entry.last_success = done;
+                }
+            }
+            let newer = entry.last_task.is_none_or(|l| {
+                (t.started.or(t.created), &t.name) > (l.started.or(l.created), &l.name)
+            });
+            if newer {
+                entry.last_task = Some(t);
+            }
+        }
+        runs
+    }
+
+    pub fn events(&self) -> impl Iterator<Item = &'a WarningEvent> + '_ {
+        self.inventory.events.values()
+    }
+
+    /// The working components of the engines present.
+    pub fn components(&self) -> Vec<ComponentView<'a>> {
+        let engines = self.engines();
+        let inv = self.inventory;
+        let mut out = Vec::new();
+        for spec in COMPONENTS.iter().filter(|c| engines.contains(&c.engine)) {
+            let workloads = match spec.kind {
+                WorkloadKind::Deployment => &inv.deployments,
+                WorkloadKind::DaemonSet => &inv.daemonsets,
+            };
+            let found: Vec<&Workload> = workloads
+                .values()
+                .filter(|w| w.name == spec.name && spec.lives_in(&w.namespace))
+                .collect();
+            if found.is_empty() {
+                let namespace = spec
+                    .namespace
+                    .map(str::to_string)
+                    .unwrap_or_else(|| self.install_namespace(spec.engine));
+                let pods = self.pods_of(spec, &namespace, None);
+                if pods.is_empty() && !spec.required {
+                    continue;
+                }
+                let status = component_status(None, &pods);
+                out.push(ComponentView {
+                    spec,
+                    namespace,
+                    workload: None,
+                    pods,
+                    status,
+                });
+                continue;
+            }
+            for w in found {
+                let pods = self.pods_of(spec, &w.namespace, Some(w));
+                out.push(ComponentView {
+                    spec,
+                    namespace: w.namespace.clone(),
+                    status: component_status(Some(w), &pods),
+                    workload: Some(w),
+                    pods,
+                });
+            }
+        }
+        out
+    }
+
+    /// Where an engine without a fixed namespace is installed: where its objects live.
+    fn install_namespace(&self, engine: Engine) -> String {
+        let inv = self.inventory;
+        inv.vaults
+            .get(engine)
+            .keys()
+            .chain(inv.backups.get(engine).keys())
+            .map(|(ns, _)| ns.as_str())
+            .find(|ns| !self.ack_namespaces.contains(ns))
+            .unwrap_or(engine.as_str())
+            .to_string()
+    }
+
+    fn pods_of(
+        &self,
+        spec: &ComponentSpec,
+        namespace: &str,
+        workload: Option<&Workload>,
+    ) -> Vec<&'a Pod> {
+        let range_start = (namespace.to_string(), String::new());
+        self.inventory
+            .pods
+            .range(range_start..)
+            .take_while(|((ns, _), _)| ns == namespace)
+            .map(|(_, p)| p)
+            .filter(|p| match workload {
+                Some(w) if !w.selector.is_empty() => w
+                    .selector
+                    .iter()
+                    .all(|(k, v)| p.labels.get(k).is_some_and(|l| l == v)),
+                _ => spec.matches_pod_labels(&p.labels),
+            })
+            .collect()
+    }
+
+    /// Volume data type of a task (see docs/model.md for the rules).
+    pub fn data_type(&self, view: &TaskView) -> DataType {
+        let t = view.task;
+        if t.backup_type == BackupType::AppBackup {
+            return DataType::NotApplicable;
+        }
+        if let Some(stated) = t
+            .volumes
+            .stated
+            .or(view.twin.and_then(|w| w.volumes.stated))
+        {
+            return stated;
+        }
+        let snapshots = t
+            .volumes
+            .snapshots
+            .or(view.twin.and_then(|w| w.volumes.snapshots));
+        let file_system = self
+            .inventory
+            .pod_volume_backup_count(&t.namespace, &t.name);
+        // ACK sends file-system volumes to Cloud Backup (HBR), which leaves no PodVolumeBackup;
+        // an HBR failure is evidence that such volumes were part of the task.
+        let hbr = file_system > 0 || self.reason(view) == ReasonClass::HbrError;
+        match (snapshots.map(|n| n > 0), hbr) {
+            (Some(true), true) => DataType::All,
+            (Some(true), false) => DataType::Snapshot,
+            (_, true) => DataType::Hbr,
+            (Some(false), false) if t.phase.is_terminal() => DataType::None,
+            _ => DataType::Unknown,
+        }
+    }
+
+    /// The controller's words on why a task failed: its own message, its twin's, or the newest
+    /// Warning event about it.
+    pub fn failure_message(&self, view: &TaskView) -> String {
+        if !view.task.message.is_empty() {
+            return view.task.message.clone();
+        }
+        if let Some(twin) = view.twin.filter(|t| !t.message.is_empty()) {
+            return twin.message.clone();
+        }
+        self.inventory
+            .events_about(&view.task.namespace, &view.task.name)
+            .last()
+            .map(|e| e.message.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn reason(&self, view: &TaskView) -> ReasonClass {
+        if !view.task.phase.is_failure() {
+            return ReasonClass::Unknown;
+        }
+        let class = ReasonClass::classify(&self.failure_message(view));
+        match (class, view.task.phase) {
+            (ReasonClass::Unknown, TaskPhase::FailedValidation) => ReasonClass::ValidationError,
+            (ReasonClass::Unknown, TaskPhase::PartiallyFailed) => ReasonClass::PartialFailure,
+            (class, _) => class,
+        }
+    }
+
+    /// Seconds a non-terminal task has been running (since start, else creation).
+    pub fn running_seconds(&self, task: &BackupTask) -> Option<f64> {
+        let since = task.started.or(task.created)?;
+        Some((self.now.as_millisecond() - since.as_millisecond()) as f64 / 1000.0)
+    }
+}
+
+fn component_status(workload: Option<&Workload>, pods: &[&Pod]) -> ComponentStatus {
+    let broken = pods
+        .iter()
+        .flat_map(|p| &p.containers)
+        .any(|c| BROKEN_WAITING_REASONS.contains(&c.waiting_reason.as_str()));
+    match workload {
+        None if pods.is_empty() => ComponentStatus::NotFound,
+        None => {
+            let running = pods
+                .iter()
+                .all(|p| p.phase == "Running" && p.containers.iter().all(|c| c.ready));
+            if running && !broken {
+                ComponentStatus::Health
+            } else {
+                ComponentStatus::UnHealth
+            }
+        }
+        Some(w) => {
+            if w.desired > 0 && w.ready >= w.desired && !broken {
+                ComponentStatus::Health
+            } else {
+                ComponentStatus::UnHealth
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialect::{self, Mapped};
+    use serde_json::{Value, json};
+
+    fn inventory(objects: Vec<Value>) -> Inventory {
+        let mut inv = Inventory::new();
+        for o in objects {
+            if let Ok(Mapped::Record(r)) = dialect::map(&o) {
+                inv.apply(*r);
+            }
+        }
+        inv
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-25T09:00:00Z".parse().unwrap()
+    }
+
+    fn ack_backup(name: &str, phase: &str, message: &str) -> Value {
+        json!({"apiVersion": "csdr.alibabacloud.com/v1beta1", "kind": "ApplicationBackup",
+            "metadata": {"name": name, "namespace": "csdr"},
+            "spec": {"backupType": "AppAndPvBackup", "storageLocation": "v1"},
+            "status": {"phase": phase, "message": message}})
+    }
+
+    fn velero_backup(ns: &str, name: &str, phase: &str) -> Value {
+        json!({"apiVersion": "velero.io/v1", "kind": "Backup",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"storageLocation": "v1"},
+            "status": {"phase": phase, "csiVolumeSnapshotsAttempted": 2,
+                       "failureReason": "twin says timeout"}})
+    }
+
+    #[test]
+    fn velero_twins_in_csdr_are_never_counted() {
+        let inv = inventory(vec![
+            ack_backup("a", "Failed", ""),
+            velero_backup("csdr", "a", "Failed"),
+            // A csdr-side velero object without an ACK twin is still a mirror, not a task.
+            velero_backup("csdr", "orphan", "Completed"),
+        ]);
+        let c = BackupCenter::new(&inv, now());
+        let tasks: Vec<_> = c.tasks().collect();
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0].task.engine, Engine::Ack);
+        assert!(tasks[0].twin.is_some());
+        assert_eq!(c.engines(), vec![Engine::Ack]);
+        // Detail comes from the twin: snapshot counts and the failure reason.
+        assert_eq!(c.data_type(&tasks[0]), DataType::Snapshot);
+        assert_eq!(c.reason(&tasks[0]), ReasonClass::Timeout);
+    }
+
+    #[test]
+    fn both_engines_side_by_side() {
+        let inv = inventory(vec![
+            ack_backup("a", "Completed", ""),
+            velero_backup("velero", "b", "Completed"),
+        ]);
+        let c = BackupCenter::new(&inv, now());
+        assert_eq!(c.tasks().count(), 2);
+        assert_eq!(c.engines(), vec![Engine::Ack, Engine::Velero]);
+    }
+
+    #[test]
+    fn reason_from_the_newest_warning_event() {
+        let inv = inventory(vec![
+            ack_backup("a", "Failed", ""),
+            json!({"apiVersion": "v1", "kind": "Event", "type": "Warning",
+                "metadata": {"name": "a.1", "namespace": "csdr"},
+                "involvedObject": {"kind": "ApplicationBackup", "name": "a"},
+                "lastTimestamp": "2026-11-25T08:00:00Z", "message": "HBRError: check HBR vault error"}),
+            json!({"apiVersion": "v1", "kind": "Event", "type": "Warning",
+                "metadata": {"name": "a.0", "namespace": "csdr"},
+                "involvedObject": {"kind": "ApplicationBackup", "name": "a"},
+                "lastTimestamp": "2026-11-25T07:00:00Z", "message": "internal error"}),
+        ]);
+        let c = BackupCenter::new(&inv, now());
+        let t = c.task("a").unwrap();
+        assert_eq!(c.reason(&t), ReasonClass::HbrError);
+        assert_eq!(c.data_type(&t), DataType::Hbr);
+    }
+
+    #[test]
+    fn partial_failure_without_message_and_unknown_data_type() {
+        let inv = inventory(vec![ack_backup("a", "PartiallyFailed", "")]);
+        let c = BackupCenter::new(&inv, now());
+        let t = c.task("a").unwrap();
+        assert_eq!(c.reason(&t), ReasonClass::PartialFailure);
+        assert_eq!(c.data_type(&t), DataType::Unknown);
+    }
+
+    #[test]
+    fn schedule_runs_pick_newest_success() {
+        let mk = |name: &str, phase: &str, done: &str| {
+            json!({"apiVersion": "velero.io/v1", "kind": "Backup",
+                "metadata": {"name": name, "namespace": "velero", "labels": {"velero.io/schedule-name": "daily"}},
+                "status": {"phase": phase, "startTimestamp": done, "completionTimestamp": done}})
+        };
+        let inv = inventory(vec![
+            mk("daily-1", "Completed", "2026-11-23T02:00:00Z"),
+            mk("daily-2", "Completed", "2026-11-24T02:00:00Z"),
+            mk("daily-3", "Failed", "2026-11-25T02:00:00Z"),
+        ]);
+        let c = BackupCenter::new(&inv, now());
+        let runs = c.schedule_runs();
+        let daily = runs[&(Engine::Velero, "velero", "daily")];
+        assert_eq!(daily.total, 3);
+        assert_eq!(
+            daily.last_success,
+            Some("2026-11-24T02:00:00Z".parse().unwrap())
+        );
+        assert_eq!(daily.last_task.map(|t| t.name.as_str()), Some("daily-3"));
+    }
+
+    #[test]
+    fn component_health_rules() {
+        let deploy = |ready: u64| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "csdr-velero", "namespace": "csdr"},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"component": "csdr"}}},
+                "status": {"readyReplicas": ready}})
+        };
+        let pod = |waiting: &str| {
+            json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "csdr-velero-x", "namespace": "csdr", "labels": {"component": "csdr"}},
+                "status": {"phase": "Running", "containerStatuses": [{"name": "velero", "restartCount": 3,
+                    "state": {"waiting": {"reason": waiting}}}]}})
+        };
+        let status = |objs: Vec<Value>| {
+            let inv = inventory(objs);
+            let c = BackupCenter::new(&inv, now());
+            c.components()
+                .into_iter()
+                .find(|v| v.spec.name == "csdr-velero")
+                .map(|v| (v.status, v.restarts()))
+        };
+        assert_eq!(
+            status(vec![deploy(1), pod("")]),
+            Some((ComponentStatus::Health, 3))
+        );
+        assert_eq!(
+            status(vec![deploy(0), pod("")]),
+            Some((ComponentStatus::UnHealth, 3))
+        );
+        assert_eq!(
+            status(vec![deploy(1), pod("CrashLoopBackOff")]),
+            Some((ComponentStatus::UnHealth, 3))
+        );
+        // ACK detected through a task only: the required components are reported NotFound.
+        assert_eq!(
+            status(vec![ack_backup("a", "Completed", "")]),
+            Some((ComponentStatus::NotFound, 0))
+        );
+    }
+}

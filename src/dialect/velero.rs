@@ -1,0 +1,232 @@
+//! Upstream Velero (`velero.io/v1`): BackupStorageLocation, Backup, Schedule, Restore and
+//! PodVolumeBackup, per ../shared/reference/velero.md §1.
+
+use super::ack::first_nonempty;
+use super::fields::{self, string};
+use crate::model::{
+    BackupTask, BackupType, Engine, PodVolumeBackup, Record, RestoreTask, Schedule, TaskPhase,
+    Vault, VaultPhase, VolumeEvidence, cadence,
+};
+use serde_json::Value;
+
+pub const GROUP: &str = "velero.io";
+const SCHEDULE_LABEL: &str = "velero.io/schedule-name";
+const STORAGE_LOCATION_LABEL: &str = "velero.io/storage-location";
+const BACKUP_NAME_LABEL: &str = "velero.io/backup-name";
+
+pub fn map(kind: &str, obj: &Value) -> Option<Record> {
+    Some(match kind {
+        "BackupStorageLocation" => Record::Vault(vault(obj)),
+        "Backup" => Record::Backup(backup(obj)),
+        "Schedule" => Record::Schedule(schedule(obj)),
+        "Restore" => Record::Restore(restore(obj)),
+        "PodVolumeBackup" => Record::PodVolumeBackup(PodVolumeBackup {
+            namespace: fields::namespace(obj),
+            name: fields::name(obj),
+            backup: fields::label(obj, BACKUP_NAME_LABEL),
+            raw_phase: string(obj, &["status", "phase"]),
+        }),
+        _ => return None,
+    })
+}
+
+fn vault(obj: &Value) -> Vault {
+    let raw_phase = string(obj, &["status", "phase"]);
+    Vault {
+        engine: Engine::Velero,
+        namespace: fields::namespace(obj),
+        name: fields::name(obj),
+        created: fields::created(obj),
+        provider: string(obj, &["spec", "provider"]),
+        bucket: string(obj, &["spec", "objectStorage", "bucket"]),
+        prefix: string(obj, &["spec", "objectStorage", "prefix"]),
+        region: string(obj, &["spec", "config", "region"]),
+        network_policy: string(obj, &["spec", "config", "network"]).to_lowercase(),
+        // A BSL that was never validated has no phase yet (the CRD default is Unavailable,
+        // but an empty phase means "not checked", which is InProgress in vault terms).
+        phase: if raw_phase.is_empty() {
+            VaultPhase::InProgress
+        } else {
+            VaultPhase::parse(&raw_phase)
+        },
+        raw_phase,
+        last_validation: fields::time(obj, &["status", "lastValidationTime"]),
+        message: string(obj, &["status", "message"]),
+        default: fields::boolean(obj, &["spec", "default"]).unwrap_or(false),
+        access_mode: string(obj, &["spec", "accessMode"]),
+        credential_secret: string(obj, &["spec", "credential", "name"]),
+    }
+}
+
+/// Velero has no BackupType field: a backup copies volume data unless it turns both volume
+/// snapshots and file-system backup off.
+fn backup_type(spec: Option<&Value>) -> BackupType {
+    let Some(spec) = spec else {
+        return BackupType::AppAndPvBackup;
+    };
+    let snapshots = fields::boolean(spec, &["snapshotVolumes"]).unwrap_or(true);
+    let fs = fields::boolean(spec, &["defaultVolumesToFsBackup"]).unwrap_or(false)
+        || fields::boolean(spec, &["defaultVolumesToRestic"]).unwrap_or(false);
+    if snapshots || fs {
+        BackupType::AppAndPvBackup
+    } else {
+        BackupType::AppBackup
+    }
+}
+
+fn snapshot_count(obj: &Value) -> Option<u64> {
+    let counts: Vec<u64> = [
+        "volumeSnapshotsAttempted",
+        "csiVolumeSnapshotsAttempted",
+        "backupItemOperationsAttempted",
+    ]
+    .iter()
+    .filter_map(|f| fields::count(obj, &["status", f]))
+    .collect();
+    (!counts.is_empty()).then(|| counts.iter().sum())
+}
+
+fn failure_message(obj: &Value) -> String {
+    let reason = first_nonempty(obj, &[&["status", "failureReason"], &["status", "message"]]);
+    let validation = fields::strings(obj, &["status", "validationErrors"]).join("; ");
+    match (reason.is_empty(), validation.is_empty()) {
+        (_, true) => reason,
+        (true, false) => format!("validation failed: {validation}"),
+        (false, false) => format!("{reason}; validation failed: {validation}"),
+    }
+}
+
+fn backup(obj: &Value) -> BackupTask {
+    let raw_phase = string(obj, &["status", "phase"]);
+    let mut vault = string(obj, &["spec", "storageLocation"]);
+    if vault.is_empty() {
+        vault = fields::label(obj, STORAGE_LOCATION_LABEL);
+    }
+    BackupTask {
+        engine: Engine::Velero,
+        namespace: fields::namespace(obj),
+        name: fields::name(obj),
+        created: fields::created(obj),
+        vault,
+        schedule: fields::label(obj, SCHEDULE_LABEL),
+        backup_type: backup_type(obj.get("spec")),
+        volumes: VolumeEvidence {
+            stated: None,
+            snapshots: snapshot_count(obj),
+        },
+        phase: TaskPhase::parse_or_new(Some(&raw_phase)),
+        raw_phase,
+        started: fields::time(obj, &["status", "startTimestamp"]),
+        completed: fields::time(obj, &["status", "completionTimestamp"]),
+        expiration: fields::time(obj, &["status", "expiration"]),
+        message: failure_message(obj),
+        errors: fields::count(obj, &["status", "errors"]),
+        warnings: fields::count(obj, &["status", "warnings"]),
+        included_namespaces: fields::strings(obj, &["spec", "includedNamespaces"]),
+        ttl: string(obj, &["spec", "ttl"]),
+    }
+}
+
+fn schedule(obj: &Value) -> Schedule {
+    let cron = string(obj, &["spec", "schedule"]);
+    let (interval_seconds, cron_error) = match cadence::expected_interval_seconds(&cron) {
+        Ok(s) => (Some(s), String::new()),
+        Err(e) => (None, e.to_string()),
+    };
+    let template = fields::at(obj, &["spec", "template"]);
+    Schedule {
+        engine: Engine::Velero,
+        namespace: fields::namespace(obj),
+        name: fields::name(obj),
+        created: fields::created(obj),
+        cron,
+        interval_seconds,
+        cron_error,
+        paused: fields::boolean(obj, &["spec", "paused"]).unwrap_or(false),
+        vault: template
+            .map(|t| string(t, &["storageLocation"]))
+            .unwrap_or_default(),
+        backup_type: backup_type(template),
+        raw_phase: string(obj, &["status", "phase"]),
+        last_backup: fields::time(obj, &["status", "lastBackup"]),
+    }
+}
+
+fn restore(obj: &Value) -> RestoreTask {
+    let raw_phase = string(obj, &["status", "phase"]);
+    let mut schedule = string(obj, &["spec", "scheduleName"]);
+    if schedule.is_empty() {
+        schedule = fields::label(obj, SCHEDULE_LABEL);
+    }
+    RestoreTask {
+        engine: Engine::Velero,
+        namespace: fields::namespace(obj),
+        name: fields::name(obj),
+        created: fields::created(obj),
+        backup: string(obj, &["spec", "backupName"]),
+        schedule,
+        phase: TaskPhase::parse_or_new(Some(&raw_phase)),
+        raw_phase,
+        started: fields::time(obj, &["status", "startTimestamp"]),
+        completed: fields::time(obj, &["status", "completionTimestamp"]),
+        message: failure_message(obj),
+        errors: fields::count(obj, &["status", "errors"]),
+        warnings: fields::count(obj, &["status", "warnings"]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn task(v: Value) -> BackupTask {
+        match map("Backup", &v) {
+            Some(Record::Backup(b)) => b,
+            other => panic!("not a backup: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn backup_fields_and_labels() {
+        let b = task(json!({
+            "metadata": {"name": "daily-20261124020000", "namespace": "velero",
+                         "labels": {"velero.io/schedule-name": "daily", "velero.io/storage-location": "default"}},
+            "spec": {"ttl": "720h0m0s"},
+            "status": {"phase": "PartiallyFailed", "errors": 3, "warnings": 1,
+                       "csiVolumeSnapshotsAttempted": 2, "volumeSnapshotsAttempted": 1}
+        }));
+        assert_eq!(b.vault, "default", "storage-location label is the fallback");
+        assert_eq!(b.schedule, "daily");
+        assert_eq!(b.phase, TaskPhase::PartiallyFailed);
+        assert_eq!(b.volumes.snapshots, Some(3));
+        assert_eq!(b.errors, Some(3));
+        assert_eq!(b.backup_type, BackupType::AppAndPvBackup);
+    }
+
+    #[test]
+    fn v118_phases_and_validation_errors() {
+        let b = task(json!({"metadata": {"name": "q"}, "status": {"phase": "Queued"}}));
+        assert_eq!(b.phase, TaskPhase::Queued);
+        let b = task(
+            json!({"metadata": {"name": "v"}, "spec": {"snapshotVolumes": false},
+            "status": {"phase": "FailedValidation", "validationErrors": ["a", "b"]}}),
+        );
+        assert_eq!(b.message, "validation failed: a; b");
+        assert_eq!(b.backup_type, BackupType::AppBackup);
+        assert_eq!(b.volumes.snapshots, None);
+    }
+
+    #[test]
+    fn never_validated_bsl_is_in_progress() {
+        let Some(Record::Vault(v)) = map(
+            "BackupStorageLocation",
+            &json!({"metadata": {"name": "d"},
+            "spec": {"default": true, "provider": "aws", "objectStorage": {"bucket": "b"}}}),
+        ) else {
+            panic!("not a vault")
+        };
+        assert_eq!(v.phase, VaultPhase::InProgress);
+        assert!(v.default);
+    }
+}

@@ -1,0 +1,180 @@
+//! The phase vocabularies of both backup systems, decided in one place.
+//!
+//! Every enum has an `Unknown` fallback so label values stay bounded; the raw string the
+//! object carried is kept next to it in the record (for `describe` and `doctor`).
+
+macro_rules! phase_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        pub enum $name {
+            $($variant,)+
+            /// A value neither system documents; the raw string is kept on the record.
+            Unknown,
+        }
+
+        impl $name {
+            /// Every known state, in display order, `Unknown` last.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+ $name::Unknown];
+
+            /// Case-sensitive, as the controllers write them; anything else is `Unknown`.
+            pub fn parse(raw: &str) -> Self {
+                match raw {
+                    $($text => $name::$variant,)+
+                    _ => $name::Unknown,
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Unknown => "Unknown",
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+phase_enum! {
+    /// Phase of a backup vault (ACK BackupLocation, Velero BackupStorageLocation).
+    VaultPhase {
+        Available => "Available",
+        Unavailable => "Unavailable",
+        InProgress => "InProgress",
+    }
+}
+
+phase_enum! {
+    /// Phase of a backup or restore task: the union of ACK's four job phases and Velero's
+    /// Backup/Restore enums up to v1.18 (`Queued`, `ReadyToStart`).
+    TaskPhase {
+        New => "New",
+        Queued => "Queued",
+        ReadyToStart => "ReadyToStart",
+        InProgress => "InProgress",
+        WaitingForPluginOperations => "WaitingForPluginOperations",
+        WaitingForPluginOperationsPartiallyFailed => "WaitingForPluginOperationsPartiallyFailed",
+        Finalizing => "Finalizing",
+        FinalizingPartiallyFailed => "FinalizingPartiallyFailed",
+        Completed => "Completed",
+        PartiallyFailed => "PartiallyFailed",
+        Failed => "Failed",
+        FailedValidation => "FailedValidation",
+        Deleting => "Deleting",
+    }
+}
+
+impl TaskPhase {
+    /// A task without a phase has not been picked up by its controller yet; Velero calls that
+    /// `New`, ACK documents no initial value, so both read as `New`.
+    pub fn parse_or_new(raw: Option<&str>) -> Self {
+        match raw.map(str::trim) {
+            None | Some("") => TaskPhase::New,
+            Some(s) => TaskPhase::parse(s),
+        }
+    }
+
+    /// The task will not change any more (Deleting is transient; Unknown is not trusted to be
+    /// final, so it counts as still running and can surface as stuck).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TaskPhase::Completed
+                | TaskPhase::PartiallyFailed
+                | TaskPhase::Failed
+                | TaskPhase::FailedValidation
+        )
+    }
+
+    /// A terminal phase that needs a human: these get a Failed Backup Detail row.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            TaskPhase::PartiallyFailed | TaskPhase::Failed | TaskPhase::FailedValidation
+        )
+    }
+
+    /// Not finished and not merely being deleted: the tasks stuck detection looks at.
+    pub fn is_active(self) -> bool {
+        !self.is_terminal() && self != TaskPhase::Deleting
+    }
+}
+
+phase_enum! {
+    /// Health of a working component, spelled exactly as the ACK Addon Status dashboard does.
+    ComponentStatus {
+        Health => "Health",
+        UnHealth => "UnHealth",
+        NotFound => "NotFound",
+    }
+}
+
+phase_enum! {
+    /// What a backup task copies: only the applications' YAML, or YAML plus volume data.
+    BackupType {
+        AppBackup => "AppBackup",
+        AppAndPvBackup => "AppAndPvBackup",
+    }
+}
+
+phase_enum! {
+    /// Where the volume data of a backup went (ACK's DataType column). `NotApplicable` is an
+    /// `AppBackup`, which copies no volume data at all.
+    DataType {
+        Snapshot => "snapshot",
+        Hbr => "hbr",
+        All => "all",
+        None => "none",
+        NotApplicable => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_phases_are_bounded_and_case_sensitive() {
+        assert_eq!(VaultPhase::parse("Available"), VaultPhase::Available);
+        assert_eq!(VaultPhase::parse("available"), VaultPhase::Unknown);
+        assert_eq!(VaultPhase::parse(&"x".repeat(10_000)), VaultPhase::Unknown);
+        assert_eq!(TaskPhase::parse("Exploded"), TaskPhase::Unknown);
+        assert_eq!(TaskPhase::Unknown.as_str(), "Unknown");
+    }
+
+    #[test]
+    fn missing_task_phase_is_new() {
+        assert_eq!(TaskPhase::parse_or_new(None), TaskPhase::New);
+        assert_eq!(TaskPhase::parse_or_new(Some(" ")), TaskPhase::New);
+        assert_eq!(TaskPhase::parse_or_new(Some("Queued")), TaskPhase::Queued);
+    }
+
+    #[test]
+    fn terminal_failure_and_active_partition_the_phases() {
+        for p in TaskPhase::ALL {
+            if p.is_failure() {
+                assert!(p.is_terminal(), "{p}");
+            }
+            assert!(!(p.is_active() && p.is_terminal()), "{p}");
+        }
+        assert!(TaskPhase::Unknown.is_active());
+        assert!(!TaskPhase::Deleting.is_active());
+        assert!(TaskPhase::WaitingForPluginOperations.is_active());
+    }
+
+    #[test]
+    fn every_variant_round_trips_through_its_text() {
+        for p in TaskPhase::ALL.iter().filter(|p| **p != TaskPhase::Unknown) {
+            assert_eq!(TaskPhase::parse(p.as_str()), *p);
+        }
+        for d in DataType::ALL.iter().filter(|d| **d != DataType::Unknown) {
+            assert_eq!(DataType::parse(d.as_str()), *d);
+        }
+    }
+}
