@@ -29,6 +29,8 @@ pub struct BackupCenter<'a> {
     pub now: Timestamp,
     /// Namespaces where the ACK backup center runs; velero.io objects there are its mirrors.
     ack_namespaces: BTreeSet<&'a str>,
+    /// `--engine`: look at one backup system only.
+    only: Option<Engine>,
 }
 
 /// A backup task with the velero twin that adds detail to it on ACK.
@@ -77,6 +79,12 @@ impl ComponentView<'_> {
 
 impl<'a> BackupCenter<'a> {
     pub fn new(inventory: &'a Inventory, now: Timestamp) -> Self {
+        Self::for_engine(inventory, now, None)
+    }
+
+    /// A view of one engine only (`None`: every engine found). Viewed as plain Velero, the
+    /// velero.io objects of an ACK cluster are tasks in their own right.
+    pub fn for_engine(inventory: &'a Inventory, now: Timestamp, only: Option<Engine>) -> Self {
         let mut ack_namespaces: BTreeSet<&str> = inventory
             .vaults
             .ack
@@ -99,16 +107,22 @@ impl<'a> BackupCenter<'a> {
         if ack_components_seen {
             ack_namespaces.insert(ack::NAMESPACE);
         }
+        if only == Some(Engine::Velero) {
+            ack_namespaces.clear();
+        }
         BackupCenter {
             inventory,
             now,
             ack_namespaces,
+            only,
         }
     }
 
-    /// A velero.io object in an ACK namespace mirrors a csdr object; it is never counted alone.
+    /// Hidden from the views: a velero.io object in an ACK namespace mirrors a csdr object and
+    /// is never counted alone; objects of an engine `--engine` excluded.
     fn is_mirror(&self, engine: Engine, namespace: &str) -> bool {
-        engine == Engine::Velero && self.ack_namespaces.contains(namespace)
+        self.only.is_some_and(|only| only != engine)
+            || (engine == Engine::Velero && self.ack_namespaces.contains(namespace))
     }
 
     /// The backup systems present, ACK first.
@@ -130,6 +144,7 @@ impl<'a> BackupCenter<'a> {
         if velero_objects || velero_deployed {
             engines.push(Engine::Velero);
         }
+        engines.retain(|e| self.only.is_none_or(|only| only == *e));
         engines
     }
 

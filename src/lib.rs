@@ -2,6 +2,7 @@
 //! upstream Velero). Data flows one way: sources -> inventory -> views.
 
 pub mod center;
+pub mod cli;
 pub mod dialect;
 pub mod inventory;
 pub mod model;

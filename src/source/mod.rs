@@ -1,4 +1,6 @@
-//! Sources deliver records into the inventory: a snapshot of exported objects, or (later) a
-//! live cluster.
+//! Sources deliver records into the inventory: a snapshot of exported objects, or a live
+//! cluster through the Kubernetes API.
 
+pub mod health;
+pub mod kube;
 pub mod snapshot;

@@ -1,0 +1,201 @@
+//! The command line: one file per subcommand. Raw arguments are only validated here; the
+//! source is opened once and handed to the subcommand.
+
+pub mod describe;
+pub mod output;
+pub mod snapshot;
+pub mod status;
+
+use crate::center::BackupCenter;
+use crate::inventory::Inventory;
+use crate::model::{Engine, Timestamp};
+use crate::source::health::SourceHealth;
+use crate::source::{kube as live, snapshot as export};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use output::Format;
+use std::path::PathBuf;
+
+/// Observability for Kubernetes backup centers: Alibaba Cloud ACK backup center
+/// (csdr.alibabacloud.com) and upstream Velero (velero.io).
+#[derive(Debug, Parser)]
+#[command(name = "backupscope", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the three dashboards: Backup Locations, Backup Operation Status, Addon Status.
+    Status(StatusArgs),
+    /// Show one backup location or backup task in detail, with related tasks and events.
+    Describe(DescribeArgs),
+    /// Export what backupscope reads from the cluster as kubectl-style YAML (a support bundle;
+    /// never Secrets).
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Directory to write the export to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub kube: live::KubeArgs,
+}
+
+/// Where the backup center's state comes from.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Read objects exported with `kubectl get -o yaml|json`: a file, a directory (recursive)
+    /// or a .tar.gz support bundle, e.g. examples/ack-cluster.
+    #[arg(long, env = "BACKUPSCOPE_SNAPSHOT", value_name = "PATH")]
+    pub snapshot: Option<PathBuf>,
+    /// Which backup system to look at.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto, env = "BACKUPSCOPE_ENGINE")]
+    pub engine: EngineArg,
+    /// Evaluate ages and durations at this instant (RFC 3339) instead of the current time;
+    /// useful to read a support bundle as of the moment it was taken.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<Timestamp>,
+    #[command(flatten)]
+    pub kube: live::KubeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// Every backup system found.
+    Auto,
+    /// ACK backup center (csdr.alibabacloud.com).
+    Ack,
+    /// Upstream Velero (velero.io).
+    Velero,
+}
+
+impl EngineArg {
+    pub fn engine(self) -> Option<Engine> {
+        match self {
+            EngineArg::Auto => None,
+            EngineArg::Ack => Some(Engine::Ack),
+            EngineArg::Velero => Some(Engine::Velero),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// What to describe.
+    #[arg(value_enum)]
+    pub kind: describe::Kind,
+    /// Its name.
+    pub name: String,
+    /// Namespace, when the name exists in several.
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// The opened source: the inventory and the instant to evaluate it at.
+pub struct Loaded {
+    pub inventory: Inventory,
+    pub now: Timestamp,
+    pub engine: Option<Engine>,
+}
+
+impl Loaded {
+    pub fn center(&self) -> BackupCenter<'_> {
+        BackupCenter::for_engine(&self.inventory, self.now, self.engine)
+    }
+}
+
+/// Opens the source the arguments name: the snapshot when given, else the live cluster.
+pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
+    let inventory = match &args.snapshot {
+        Some(path) => {
+            let (records, report) = export::load(path)?;
+            for e in &report.errors {
+                tracing::warn!(error = %e, "skipped part of the snapshot");
+            }
+            if !report.unknown_kinds.is_empty() {
+                tracing::debug!(kinds = ?report.unknown_kinds, "skipped objects of kinds backupscope does not read");
+            }
+            let mut inventory = Inventory::new();
+            for r in records {
+                inventory.apply(r);
+            }
+            inventory
+        }
+        None => {
+            let client = live::client(&args.kube).await?;
+            let targets = live::plan(&client, &args.kube).await?;
+            let health = SourceHealth::new();
+            let objects = live::list_all(&client, &targets, args.kube.page_size, &health).await;
+            warn_down(&health);
+            live::inventory_from_list(&targets, &objects)
+        }
+    };
+    Ok(Loaded {
+        inventory,
+        now: args.now.unwrap_or_else(Timestamp::now),
+        engine: args.engine.engine(),
+    })
+}
+
+/// Tells the user which parts of the cluster could not be read (and so are missing).
+fn warn_down(health: &SourceHealth) {
+    for (source, state) in health.snapshot() {
+        if !state.up {
+            eprintln!("warning: {source} not read: {}", state.last_error);
+        }
+    }
+}
+
+/// Runs a parsed command line; returns what to print on stdout.
+pub async fn run(cli: Cli) -> anyhow::Result<String> {
+    match cli.command {
+        Command::Status(args) => {
+            let loaded = load(&args.source).await?;
+            status::StatusReport::build(&loaded.center())
+                .render(args.output, output::colour_enabled())
+        }
+        Command::Describe(args) => {
+            let loaded = load(&args.source).await?;
+            let center = loaded.center();
+            let ns = args.namespace.as_deref();
+            match args.kind {
+                describe::Kind::Backuplocation => describe::describe_vault(&center, &args.name, ns)
+                    .context("describe backuplocation")?
+                    .render(loaded.now, args.output),
+                describe::Kind::Backup => describe::describe_backup(&center, &args.name, ns)
+                    .context("describe backup")?
+                    .render(loaded.now, args.output),
+            }
+        }
+        Command::Snapshot(args) => {
+            let client = live::client(&args.kube).await?;
+            let targets = live::plan(&client, &args.kube).await?;
+            let health = SourceHealth::new();
+            let objects = live::list_all(&client, &targets, args.kube.page_size, &health).await;
+            warn_down(&health);
+            let (files, count) = snapshot::write(&args.out, &targets, objects)?;
+            Ok(format!(
+                "wrote {count} objects in {files} files to {}\n",
+                args.out.display()
+            ))
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Whether each source stream works: `backupscope_source_up`, `backupscope_watch_events_total`
+//! and the readiness of `serve`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceState {
+    pub up: bool,
+    /// The first complete list has been applied.
+    pub synced: bool,
+    pub events: u64,
+    /// Why the source is down; empty when up.
+    pub last_error: String,
+}
+
+#[derive(Debug, Default)]
+pub struct SourceHealth {
+    states: Mutex<BTreeMap<String, SourceState>>,
+}
+
+impl SourceHealth {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with(&self, source: &str, f: impl FnOnce(&mut SourceState)) {
+        if let Ok(mut states) = self.states.lock() {
+            f(states.entry(source.to_string()).or_default());
+        }
+    }
+
+    pub fn register(&self, source: &str) {
+        self.with(source, |_| {});
+    }
+
+    pub fn up(&self, source: &str) {
+        self.with(source, |s| {
+            s.up = true;
+            s.last_error.clear();
+        });
+    }
+
+    /// Marks the source down; logs only when the reason changes, so a retry loop does not
+    /// flood the log with the same line.
+    pub fn down(&self, source: &str, error: &str) {
+        self.with(source, |s| {
+            if s.up || s.last_error != error {
+                tracing::warn!(source, error, "source down");
+            }
+            s.up = false;
+            s.last_error = error.to_string();
+        });
+    }
+
+    /// An event arrived: the stream works.
+    pub fn event(&self, source: &str) {
+        self.with(source, |s| {
+            s.events += 1;
+            if !s.up {
+                s.up = true;
+                s.last_error.clear();
+            }
+        });
+    }
+
+    pub fn synced(&self, source: &str) {
+        self.with(source, |s| {
+            s.synced = true;
+            s.up = true;
+        });
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, SourceState> {
+        self.states.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Every registered source has completed its first list (readiness).
+    pub fn all_synced(&self) -> bool {
+        self.states
+            .lock()
+            .map(|s| s.values().all(|st| st.synced))
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn down_then_event_is_up_again() {
+        let h = SourceHealth::new();
+        h.register("csdr/backups");
+        assert!(!h.all_synced());
+        h.down("csdr/backups", "forbidden");
+        assert_eq!(h.snapshot()["csdr/backups"].last_error, "forbidden");
+        h.event("csdr/backups");
+        h.synced("csdr/backups");
+        let s = &h.snapshot()["csdr/backups"];
+        assert!(s.up && s.synced && s.last_error.is_empty());
+        assert!(h.all_synced());
+    }
+}
