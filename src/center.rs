@@ -181,24 +181,30 @@ impl<'a> BackupCenter<'a> {
         )
     }
 
-    pub fn tasks(&self) -> impl Iterator<Item = TaskView<'a>> + '_ {
+    /// Every backup task, twins excluded. Cheap: no twin lookup; ask [`Self::view`] for the
+    /// detail of the few tasks that need it.
+    pub fn tasks(&self) -> impl Iterator<Item = &'a BackupTask> + '_ {
         self.inventory
             .backups
             .iter()
             .filter(|t| !self.is_mirror(t.engine, &t.namespace))
-            .map(|task| TaskView {
-                task,
-                twin: self.twin(
-                    &self.inventory.backups,
-                    task.engine,
-                    &task.namespace,
-                    &task.name,
-                ),
-            })
+    }
+
+    /// A task with its twin.
+    pub fn view(&self, task: &'a BackupTask) -> TaskView<'a> {
+        TaskView {
+            task,
+            twin: self.twin(
+                &self.inventory.backups,
+                task.engine,
+                &task.namespace,
+                &task.name,
+            ),
+        }
     }
 
     pub fn task(&self, name: &str) -> Option<TaskView<'a>> {
-        self.tasks().find(|t| t.task.name == name)
+        self.tasks().find(|t| t.name == name).map(|t| self.view(t))
     }
 
     pub fn restores(&self) -> impl Iterator<Item = RestoreView<'a>> + '_ {
@@ -228,8 +234,7 @@ impl<'a> BackupCenter<'a> {
     /// One pass over all tasks, so callers ask once per render.
     pub fn schedule_runs(&self) -> HashMap<(Engine, &'a str, &'a str), ScheduleRuns<'a>> {
         let mut runs: HashMap<(Engine, &str, &str), ScheduleRuns> = HashMap::new();
-        for view in self.tasks() {
-            let t = view.task;
+        for t in self.tasks() {
             let entry = runs
                 .entry((t.engine, t.namespace.as_str(), t.schedule.as_str()))
                 .or_default();
@@ -474,7 +479,7 @@ mod tests {
             velero_backup("csdr", "orphan", "Completed"),
         ]);
         let c = BackupCenter::new(&inv, now());
-        let tasks: Vec<_> = c.tasks().collect();
+        let tasks: Vec<_> = c.tasks().map(|t| c.view(t)).collect();
         assert_eq!(tasks.len(), 1);
         assert_eq!(tasks[0].task.engine, Engine::Ack);
         assert!(tasks[0].twin.is_some());

@@ -182,7 +182,8 @@ pub fn describe_vault(
     let mut task_counts = BTreeMap::new();
     let mut tasks: Vec<TaskView> = center
         .tasks()
-        .filter(|t| t.task.vault == vault.name && t.task.namespace == vault.namespace)
+        .filter(|t| t.vault == vault.name && t.namespace == vault.namespace)
+        .map(|t| center.view(t))
         .collect();
     for t in &tasks {
         *task_counts.entry(t.task.phase.as_str()).or_default() += 1;
@@ -227,15 +228,15 @@ pub fn describe_backup(
 ) -> Result<BackupDescription, DescribeError> {
     let candidates = center
         .tasks()
-        .filter(|t| t.task.name == name)
-        .map(|t| (t.task.namespace.as_str(), t))
+        .filter(|t| t.name == name)
+        .map(|t| (t.namespace.as_str(), center.view(t)))
         .collect();
     let view = pick(
         "backup",
         name,
         namespace,
         candidates,
-        center.tasks().map(|t| t.task.name.as_str()),
+        center.tasks().map(|t| t.name.as_str()),
     )?;
     let t = view.task;
     Ok(BackupDescription {

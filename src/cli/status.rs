@@ -3,7 +3,7 @@
 
 use super::output::{self, Format, Table, cell};
 use crate::center::BackupCenter;
-use crate::model::{TaskPhase, Timestamp, quantity};
+use crate::model::{Outcome, Timestamp, quantity};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -121,18 +121,18 @@ impl StatusReport {
             .map(|v| (v.name.clone(), LocationCounts::default()))
             .collect();
         let mut failed_backups = Vec::new();
-        for view in center.tasks() {
-            let t = view.task;
+        for t in center.tasks() {
             let c = counts.entry(t.vault.clone()).or_default();
             c.total += 1;
-            match t.phase {
-                TaskPhase::Completed => c.completed += 1,
-                TaskPhase::PartiallyFailed => c.partially_failed += 1,
-                TaskPhase::Failed | TaskPhase::FailedValidation => c.failed += 1,
-                TaskPhase::Deleting | TaskPhase::Unknown => c.other += 1,
-                _ => c.in_progress += 1,
+            match t.phase.outcome() {
+                Outcome::Completed => c.completed += 1,
+                Outcome::PartiallyFailed => c.partially_failed += 1,
+                Outcome::Failed => c.failed += 1,
+                Outcome::InProgress => c.in_progress += 1,
+                Outcome::Unknown => c.other += 1,
             }
             if t.phase.is_failure() {
+                let view = center.view(t);
                 failed_backups.push(FailedRow {
                     backup: t.name.clone(),
                     namespace: t.namespace.clone(),

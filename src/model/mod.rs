@@ -10,7 +10,7 @@ pub mod cadence;
 pub mod quantity;
 mod reason;
 
-pub use phase::{BackupType, ComponentStatus, DataType, TaskPhase, VaultPhase};
+pub use phase::{BackupType, ComponentStatus, DataType, Outcome, TaskPhase, VaultPhase};
 pub use reason::ReasonClass;
 
 use serde::Serialize;

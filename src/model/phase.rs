@@ -107,6 +107,31 @@ impl TaskPhase {
 }
 
 phase_enum! {
+    /// The outcome groups dashboards count tasks by (Backup Overview: Completed and Failed
+    /// bars): a small fixed set whatever phases the engine has.
+    Outcome {
+        Completed => "Completed",
+        PartiallyFailed => "PartiallyFailed",
+        Failed => "Failed",
+        InProgress => "InProgress",
+    }
+}
+
+impl TaskPhase {
+    /// Velero's many in-flight phases are all "in progress"; FailedValidation is a failure;
+    /// Deleting and undocumented phases are `Unknown`.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            TaskPhase::Completed => Outcome::Completed,
+            TaskPhase::PartiallyFailed => Outcome::PartiallyFailed,
+            TaskPhase::Failed | TaskPhase::FailedValidation => Outcome::Failed,
+            TaskPhase::Deleting | TaskPhase::Unknown => Outcome::Unknown,
+            _ => Outcome::InProgress,
+        }
+    }
+}
+
+phase_enum! {
     /// Health of a working component, spelled exactly as the ACK Addon Status dashboard does.
     ComponentStatus {
         Health => "Health",
@@ -166,6 +191,23 @@ mod tests {
         assert!(TaskPhase::Unknown.is_active());
         assert!(!TaskPhase::Deleting.is_active());
         assert!(TaskPhase::WaitingForPluginOperations.is_active());
+    }
+
+    #[test]
+    fn outcomes_follow_the_phase_predicates() {
+        for p in TaskPhase::ALL {
+            let o = p.outcome();
+            assert_eq!(
+                o == Outcome::InProgress,
+                p.is_active() && *p != TaskPhase::Unknown,
+                "{p}"
+            );
+            assert_eq!(
+                matches!(o, Outcome::Failed | Outcome::PartiallyFailed),
+                p.is_failure(),
+                "{p}"
+            );
+        }
     }
 
     #[test]
