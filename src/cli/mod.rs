@@ -3,6 +3,7 @@
 
 pub mod describe;
 pub mod output;
+pub mod serve;
 pub mod snapshot;
 pub mod status;
 
@@ -34,6 +35,8 @@ pub enum Command {
     /// Export what backupscope reads from the cluster as kubectl-style YAML (a support bundle;
     /// never Secrets).
     Snapshot(SnapshotArgs),
+    /// Serve Prometheus metrics (/metrics, /healthz, /readyz) for a live cluster or a snapshot.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +188,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
                     .render(loaded.now, args.output),
             }
         }
+        Command::Serve(args) => serve::run(args).await,
         Command::Snapshot(args) => {
             let client = live::client(&args.kube).await?;
             let targets = live::plan(&client, &args.kube).await?;

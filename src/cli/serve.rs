@@ -1,0 +1,180 @@
+//! `backupscope serve`: keeps the inventory current (watching a live cluster, or a snapshot
+//! loaded once) and serves metrics; optionally pushes them with Prometheus remote write.
+
+use super::SourceArgs;
+use crate::center::BackupCenter;
+use crate::inventory::Inventory;
+use crate::metrics::collector::{CollectOptions, Collector};
+use crate::metrics::families;
+use crate::metrics::remote_write::{RemoteWriteConfig, RemoteWriteSink, RemoteWriter};
+use crate::model::Timestamp;
+use crate::source::health::SourceHealth;
+use crate::source::kube as live;
+use crate::web::{self, AppState, TlsFiles};
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Address to listen on (port 0 picks a free port; the address is printed on start).
+    #[arg(long, default_value = "0.0.0.0:9731", env = "BACKUPSCOPE_LISTEN")]
+    pub listen: SocketAddr,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
+    #[arg(long, requires = "tls_key", value_name = "PATH")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert", value_name = "PATH")]
+    pub tls_key: Option<PathBuf>,
+    /// Also push every metric with Prometheus remote write 1.0 to this URL
+    /// (e.g. http://prometheus:9090/api/v1/write).
+    #[arg(long, value_name = "URL", env = "BACKUPSCOPE_REMOTE_WRITE_URL")]
+    pub remote_write_url: Option<String>,
+    /// How often to push.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub remote_write_interval: Duration,
+    /// Extra header for remote write requests, NAME=VALUE (repeatable), e.g. X-Scope-OrgID=team.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_header)]
+    pub remote_write_header: Vec<(String, String)>,
+    /// File with a bearer token for remote write (read once; never logged).
+    #[arg(long, value_name = "PATH")]
+    pub remote_write_bearer_token_file: Option<PathBuf>,
+    /// Do not export this per-object family (repeatable), to cut series cost.
+    #[arg(long, value_name = "FAMILY", value_parser = parse_optional_family)]
+    pub disable_metric: Vec<String>,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    crate::model::cadence::go_duration_seconds(s)
+        .map(Duration::from_secs_f64)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))
+}
+
+fn parse_optional_family(s: &str) -> Result<String, String> {
+    if families::OPTIONAL.iter().any(|f| f.name == s) {
+        Ok(s.to_string())
+    } else {
+        let names: Vec<&str> = families::OPTIONAL.iter().map(|f| f.name).collect();
+        Err(format!("not a family that can be turned off; one of: {}", names.join(", ")))
+    }
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
+    let inventory = Arc::new(RwLock::new(Inventory::new()));
+    let mut health = None;
+    let mut tasks = Vec::new();
+    match &args.source.snapshot {
+        Some(_) => {
+            let loaded = super::load(&args.source).await?;
+            if let Ok(mut inv) = inventory.write() {
+                *inv = loaded.inventory;
+            }
+        }
+        None => {
+            let kube = &args.source.kube;
+            let client = live::client(kube).await?;
+            let targets = live::plan(&client, kube).await?;
+            let h = Arc::new(SourceHealth::new());
+            tasks = live::spawn_watches(&client, targets, kube.page_size, inventory.clone(), h.clone());
+            health = Some(h);
+        }
+    }
+    let collector = Arc::new(Collector::new(CollectOptions {
+        disabled: args.disable_metric.iter().cloned().collect(),
+    }));
+    let state = AppState {
+        inventory,
+        health,
+        collector,
+        engine: args.source.engine.engine(),
+        now: args.source.now,
+    };
+    if let Some(url) = &args.remote_write_url {
+        let mut config = RemoteWriteConfig::new(url.clone());
+        config.headers = args.remote_write_header.clone();
+        config.bearer_token_file = args.remote_write_bearer_token_file.clone();
+        let writer = RemoteWriter::new(config).context("remote write")?;
+        tasks.push(tokio::spawn(push_loop(state.clone(), writer, args.remote_write_interval)));
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if let Some(files) = &tls {
+        files.acceptor()?; // fail at start, not at the first connection
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    // Tests and wrappers read this line to find a port chosen with :0.
+    println!("backupscope listening on {scheme}://{addr}");
+    web::serve(listener, state, tls, shutdown_signal()).await?;
+    for t in tasks {
+        t.abort();
+    }
+    Ok(String::new())
+}
+
+async fn push_loop(state: AppState, mut writer: RemoteWriter, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let series = {
+            let Ok(inventory) = state.inventory.read() else {
+                return;
+            };
+            let now = state.now.unwrap_or_else(Timestamp::now);
+            let center = BackupCenter::for_engine(&inventory, now, state.engine);
+            let mut sink = RemoteWriteSink::new();
+            state
+                .collector
+                .collect(&center, state.health.as_deref(), &mut sink);
+            sink.into_series()
+        };
+        let now_ms = Timestamp::now().as_millisecond();
+        match writer.push(series, now_ms).await {
+            Ok(outcome) => tracing::debug!(?outcome, "remote write pushed"),
+            Err(error) => tracing::warn!(error = %error, "remote write failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

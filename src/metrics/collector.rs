@@ -1,0 +1,511 @@
+//! Derives every metric from the current state of the backup center at collection time, the
+//! way exporters should (Prometheus "writing exporters"): nothing is incremented in process,
+//! so nothing drifts or resets the way Velero's own counters do; a deleted object's series
+//! simply stops being rendered.
+
+use super::families as f;
+use super::sink::{Family, MetricSink};
+use crate::center::BackupCenter;
+use crate::model::{
+    ComponentStatus, Engine, Outcome, ReasonClass, Resources, TaskPhase, Timestamp, VaultPhase,
+};
+use crate::source::health::SourceHealth;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What the collector is told to leave out.
+#[derive(Debug, Clone, Default)]
+pub struct CollectOptions {
+    /// Family names not to export (only [`f::OPTIONAL`] ones are accepted by the CLI).
+    pub disabled: HashSet<String>,
+}
+
+/// Collects metrics; keeps only what must outlive one scrape (the warning-event totals and
+/// the previous scrape's duration).
+#[derive(Debug, Default)]
+pub struct Collector {
+    options: CollectOptions,
+    events: Mutex<EventTotals>,
+    last_duration_nanos: AtomicU64,
+}
+
+/// Warning-event totals that never go down although Kubernetes expires events after an hour:
+/// each event object's `count` is added once, its increases as they are seen.
+#[derive(Debug, Default)]
+struct EventTotals {
+    seen: HashMap<(String, String), u64>,
+    totals: BTreeMap<(String, String, String), u64>,
+}
+
+impl EventTotals {
+    fn observe<'a>(&mut self, events: impl Iterator<Item = &'a crate::model::WarningEvent>) {
+        let mut alive = HashSet::new();
+        for e in events {
+            let id = (e.namespace.clone(), e.name.clone());
+            let before = self.seen.get(&id).copied().unwrap_or(0);
+            let count = e.count.max(1);
+            if count > before {
+                *self
+                    .totals
+                    .entry((e.namespace.clone(), e.involved_kind.clone(), e.reason.clone()))
+                    .or_default() += count - before;
+                self.seen.insert(id.clone(), count);
+            }
+            alive.insert(id);
+        }
+        // Forget expired events so this map stays as small as the cluster's event list.
+        self.seen.retain(|id, _| alive.contains(id));
+    }
+}
+
+fn seconds(t: Timestamp) -> f64 {
+    t.as_millisecond() as f64 / 1000.0
+}
+
+/// Counts samples per family for `backupscope_series`, and drops disabled families.
+struct Counting<'s, S: MetricSink> {
+    sink: &'s mut S,
+    disabled: &'s HashSet<String>,
+    skipping: bool,
+    series: Vec<(&'static str, u64)>,
+}
+
+impl<S: MetricSink> Counting<'_, S> {
+    fn family(&mut self, family: &Family) {
+        self.skipping = self.disabled.contains(family.name);
+        if !self.skipping {
+            self.sink.family(family);
+            self.series.push((family.name, 0));
+        }
+    }
+
+    fn sample(&mut self, labels: &[(&str, &str)], value: f64) {
+        if self.skipping {
+            return;
+        }
+        self.sink.sample(labels, value);
+        if let Some(last) = self.series.last_mut() {
+            last.1 += 1;
+        }
+    }
+}
+
+impl Collector {
+    pub fn new(options: CollectOptions) -> Self {
+        Collector {
+            options,
+            ..Default::default()
+        }
+    }
+
+    /// Writes every family for the backup center's current state. `health` is the live
+    /// source's; `None` for a snapshot, which reports one `snapshot` source that is up.
+    pub fn collect<S: MetricSink>(
+        &self,
+        center: &BackupCenter,
+        health: Option<&SourceHealth>,
+        sink: &mut S,
+    ) {
+        let started = std::time::Instant::now();
+        let mut out = Counting {
+            sink,
+            disabled: &self.options.disabled,
+            skipping: false,
+            series: Vec::new(),
+        };
+        vaults(center, &mut out);
+        tasks(center, &mut out);
+        schedules(center, &mut out);
+        restores(center, &mut out);
+        components(center, &mut out);
+        self.events(center, &mut out);
+        self.own(center, health, &mut out);
+
+        let series = std::mem::take(&mut out.series);
+        out.family(&f::SERIES);
+        for (name, n) in &series {
+            out.sample(&[("family", name)], *n as f64);
+        }
+        self.last_duration_nanos
+            .store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    fn events<S: MetricSink>(&self, center: &BackupCenter, out: &mut Counting<S>) {
+        out.family(&f::WARNING_EVENTS);
+        let Ok(mut totals) = self.events.lock() else {
+            return;
+        };
+        totals.observe(center.events());
+        for ((ns, kind, reason), n) in &totals.totals {
+            out.sample(
+                &[("namespace", ns), ("involved_kind", kind), ("reason", reason)],
+                *n as f64,
+            );
+        }
+    }
+
+    fn own<S: MetricSink>(
+        &self,
+        center: &BackupCenter,
+        health: Option<&SourceHealth>,
+        out: &mut Counting<S>,
+    ) {
+        out.family(&f::BUILD_INFO);
+        out.sample(&[("version", env!("CARGO_PKG_VERSION"))], 1.0);
+
+        let states = health.map(|h| h.snapshot()).unwrap_or_default();
+        out.family(&f::SOURCE_UP);
+        if health.is_none() {
+            out.sample(&[("source", "snapshot")], 1.0);
+        }
+        for (source, s) in &states {
+            out.sample(&[("source", source)], if s.up { 1.0 } else { 0.0 });
+        }
+        out.family(&f::OBJECTS);
+        for (resource, n) in center.inventory.object_counts() {
+            out.sample(&[("resource", resource)], n as f64);
+        }
+        out.family(&f::WATCH_EVENTS);
+        for (source, s) in &states {
+            out.sample(&[("source", source)], s.events as f64);
+        }
+        out.family(&f::LAST_SCRAPE_DURATION);
+        let nanos = self.last_duration_nanos.load(Ordering::Relaxed);
+        out.sample(&[], nanos as f64 / 1e9);
+    }
+}
+
+fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    out.family(&f::BACKUPLOCATION_INFO);
+    for v in center.vaults() {
+        out.sample(
+            &[
+                ("namespace", &v.namespace),
+                ("backuplocation", &v.name),
+                ("provider", &v.provider),
+                ("bucket", &v.bucket),
+                ("prefix", &v.prefix),
+                ("region", &v.region),
+                ("network_policy", &v.network_policy),
+                ("engine", v.engine.as_str()),
+            ],
+            1.0,
+        );
+    }
+    out.family(&f::BACKUPLOCATION_PHASE);
+    for v in center.vaults() {
+        for phase in VaultPhase::ALL {
+            out.sample(
+                &[
+                    ("namespace", &v.namespace),
+                    ("backuplocation", &v.name),
+                    ("phase", phase.as_str()),
+                ],
+                if *phase == v.phase { 1.0 } else { 0.0 },
+            );
+        }
+    }
+    out.family(&f::BACKUPLOCATION_LAST_VALIDATION);
+    for v in center.vaults() {
+        if let Some(t) = v.last_validation {
+            out.sample(
+                &[("namespace", &v.namespace), ("backuplocation", &v.name)],
+                seconds(t),
+            );
+        }
+    }
+}
+
+fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    // One pass over all tasks: counts for every task, detail only for the few that need it.
+    let mut counts: BTreeMap<(&str, &str), [u64; Outcome::ALL.len()]> = center
+        .vaults()
+        .map(|v| ((v.namespace.as_str(), v.name.as_str()), Default::default()))
+        .collect();
+    let mut failed = Vec::new();
+    let mut active = Vec::new();
+    for t in center.tasks() {
+        let outcome = t.phase.outcome();
+        counts
+            .entry((t.namespace.as_str(), t.vault.as_str()))
+            .or_default()[outcome as usize] += 1;
+        if t.phase.is_failure() {
+            failed.push(t);
+        } else if t.phase.is_active() {
+            active.push(t);
+        }
+    }
+    out.family(&f::BACKUPS);
+    for ((ns, vault), by_outcome) in &counts {
+        for outcome in Outcome::ALL {
+            out.sample(
+                &[
+                    ("namespace", ns),
+                    ("backuplocation", vault),
+                    ("phase", outcome.as_str()),
+                ],
+                by_outcome[*outcome as usize] as f64,
+            );
+        }
+    }
+    out.family(&f::BACKUP_FAILED_INFO);
+    for t in &failed {
+        let view = center.view(t);
+        out.sample(
+            &[
+                ("namespace", &t.namespace),
+                ("backup", &t.name),
+                ("backuplocation", &t.vault),
+                ("backup_type", t.backup_type.as_str()),
+                ("data_type", center.data_type(&view).as_str()),
+                ("from_schedule", &t.schedule),
+                ("phase", t.phase.as_str()),
+                ("reason", center.reason(&view).as_str()),
+                ("engine", t.engine.as_str()),
+            ],
+            1.0,
+        );
+    }
+    out.family(&f::BACKUP_COMPLETION);
+    for t in &failed {
+        if let Some(done) = t.completed {
+            out.sample(
+                &[
+                    ("namespace", &t.namespace),
+                    ("backup", &t.name),
+                    ("backuplocation", &t.vault),
+                ],
+                seconds(done),
+            );
+        }
+    }
+    out.family(&f::BACKUP_START);
+    for t in &active {
+        if let Some(since) = t.started.or(t.created) {
+            out.sample(
+                &[
+                    ("namespace", &t.namespace),
+                    ("backup", &t.name),
+                    ("backuplocation", &t.vault),
+                    ("phase", t.phase.as_str()),
+                    ("from_schedule", &t.schedule),
+                ],
+                seconds(since),
+            );
+        }
+    }
+}
+
+fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    let runs = center.schedule_runs();
+    let mut schedules: Vec<_> = center.schedules().collect();
+    schedules.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    out.family(&f::SCHEDULE_INFO);
+    for s in &schedules {
+        out.sample(
+            &[
+                ("namespace", &s.namespace),
+                ("schedule", &s.name),
+                ("backuplocation", &s.vault),
+                ("cron", &s.cron),
+                ("paused", if s.paused { "true" } else { "false" }),
+                ("engine", s.engine.as_str()),
+            ],
+            1.0,
+        );
+    }
+    out.family(&f::SCHEDULE_INTERVAL);
+    for s in &schedules {
+        if let Some(i) = s.interval_seconds {
+            out.sample(&[("namespace", &s.namespace), ("schedule", &s.name)], i);
+        }
+    }
+    // Every schedule and the manual pseudo-schedule "" of each namespace, sorted.
+    let mut keyed: BTreeMap<(&str, &str, Engine), _> = BTreeMap::new();
+    for ((engine, ns, name), r) in &runs {
+        keyed.insert((*ns, *name, *engine), *r);
+    }
+    out.family(&f::SCHEDULE_LAST_SUCCESS);
+    for ((ns, name, _), r) in &keyed {
+        if let Some(t) = r.last_success {
+            out.sample(&[("namespace", ns), ("schedule", name)], seconds(t));
+        }
+    }
+    out.family(&f::SCHEDULE_LAST_BACKUP_PHASE);
+    for ((ns, name, _), r) in &keyed {
+        let Some(last) = r.last_task else { continue };
+        let current = last.phase.outcome();
+        for outcome in Outcome::ALL {
+            out.sample(
+                &[("namespace", ns), ("schedule", name), ("phase", outcome.as_str())],
+                if *outcome == current { 1.0 } else { 0.0 },
+            );
+        }
+    }
+}
+
+fn restores<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    let mut counts: BTreeMap<&str, [u64; Outcome::ALL.len()]> = BTreeMap::new();
+    let mut failed = Vec::new();
+    for r in center.restores() {
+        counts.entry(r.restore.namespace.as_str()).or_default()
+            [r.restore.phase.outcome() as usize] += 1;
+        if r.restore.phase.is_failure() {
+            failed.push(r);
+        }
+    }
+    out.family(&f::RESTORES);
+    for (ns, by_outcome) in &counts {
+        for outcome in Outcome::ALL {
+            out.sample(
+                &[("namespace", ns), ("phase", outcome.as_str())],
+                by_outcome[*outcome as usize] as f64,
+            );
+        }
+    }
+    out.family(&f::RESTORE_FAILED_INFO);
+    for r in failed {
+        let message = if r.restore.message.is_empty() {
+            r.twin.map(|t| t.message.as_str()).unwrap_or("")
+        } else {
+            &r.restore.message
+        };
+        let mut reason = ReasonClass::classify(message);
+        if reason == ReasonClass::Unknown && r.restore.phase == TaskPhase::PartiallyFailed {
+            reason = ReasonClass::PartialFailure;
+        }
+        out.sample(
+            &[
+                ("namespace", &r.restore.namespace),
+                ("restore", &r.restore.name),
+                ("backup", &r.restore.backup),
+                ("phase", r.restore.phase.as_str()),
+                ("reason", reason.as_str()),
+            ],
+            1.0,
+        );
+    }
+}
+
+fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    let views = center.components();
+    out.family(&f::COMPONENT_STATUS);
+    for c in &views {
+        for status in ComponentStatus::ALL.iter().filter(|s| **s != ComponentStatus::Unknown) {
+            out.sample(
+                &[
+                    ("namespace", &c.namespace),
+                    ("component", c.spec.name),
+                    ("status", status.as_str()),
+                ],
+                if *status == c.status { 1.0 } else { 0.0 },
+            );
+        }
+    }
+    out.family(&f::COMPONENT_CREATED);
+    for c in &views {
+        if let Some(t) = c.workload.and_then(|w| w.created) {
+            out.sample(
+                &[("namespace", &c.namespace), ("component", c.spec.name)],
+                seconds(t),
+            );
+        }
+    }
+    out.family(&f::COMPONENT_REPLICAS);
+    for c in &views {
+        let (desired, ready) = match c.workload {
+            Some(w) => (w.desired, w.ready),
+            None => (0, 0),
+        };
+        for (state, n) in [("desired", desired), ("ready", ready)] {
+            out.sample(
+                &[
+                    ("namespace", &c.namespace),
+                    ("component", c.spec.name),
+                    ("state", state),
+                ],
+                n as f64,
+            );
+        }
+    }
+    out.family(&f::COMPONENT_POD_INFO);
+    for c in &views {
+        for p in &c.pods {
+            out.sample(
+                &[
+                    ("namespace", &p.namespace),
+                    ("component", c.spec.name),
+                    ("pod", &p.name),
+                    ("node", &p.node),
+                    ("phase", &p.phase),
+                ],
+                1.0,
+            );
+        }
+    }
+    out.family(&f::COMPONENT_POD_RESTARTS);
+    for c in &views {
+        for p in &c.pods {
+            for k in &p.containers {
+                out.sample(
+                    &[
+                        ("namespace", &p.namespace),
+                        ("component", c.spec.name),
+                        ("pod", &p.name),
+                        ("container", &k.name),
+                    ],
+                    k.restarts as f64,
+                );
+            }
+        }
+    }
+    out.family(&f::COMPONENT_POD_LAST_TERMINATION);
+    for c in &views {
+        for p in &c.pods {
+            for k in &p.containers {
+                let Some(t) = &k.last_termination else { continue };
+                let code = t.exit_code.to_string();
+                out.sample(
+                    &[
+                        ("namespace", &p.namespace),
+                        ("component", c.spec.name),
+                        ("pod", &p.name),
+                        ("container", &k.name),
+                        ("reason", &t.reason),
+                        ("exit_code", &code),
+                    ],
+                    1.0,
+                );
+            }
+        }
+    }
+    for (family, pick) in [
+        (&f::COMPONENT_REQUESTS, (|c: &crate::model::ContainerSpec| c.requests) as fn(&_) -> Resources),
+        (&f::COMPONENT_LIMITS, |c: &crate::model::ContainerSpec| c.limits),
+    ] {
+        out.family(family);
+        for c in &views {
+            let Some(w) = c.workload else { continue };
+            for k in &w.containers {
+                let r = pick(k);
+                for (resource, unit, value) in
+                    [("cpu", "core", r.cpu), ("memory", "byte", r.memory)]
+                {
+                    if let Some(v) = value {
+                        out.sample(
+                            &[
+                                ("namespace", &c.namespace),
+                                ("component", c.spec.name),
+                                ("container", &k.name),
+                                ("resource", resource),
+                                ("unit", unit),
+                            ],
+                            v,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

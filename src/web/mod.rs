@@ -1,0 +1,151 @@
+//! The HTTP server of `backupscope serve`: `/metrics` (Prometheus text 0.0.4 or OpenMetrics,
+//! gzip when asked), `/healthz`, `/readyz`, and a landing page at `/`.
+
+mod tls;
+
+use crate::center::BackupCenter;
+use crate::inventory::Inventory;
+use crate::metrics::collector::Collector;
+use crate::metrics::exposition::{self, Format, TextEncoder};
+use crate::model::{Engine, Timestamp};
+use crate::source::health::SourceHealth;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use std::sync::{Arc, RwLock};
+
+pub use tls::TlsFiles;
+
+/// What every request reads: the inventory the source keeps current, and how to render it.
+#[derive(Clone)]
+pub struct AppState {
+    pub inventory: Arc<RwLock<Inventory>>,
+    /// The live source's health; `None` when serving a snapshot.
+    pub health: Option<Arc<SourceHealth>>,
+    pub collector: Arc<Collector>,
+    pub engine: Option<Engine>,
+    /// Fixed evaluation instant (`--now`), for reproducible output.
+    pub now: Option<Timestamp>,
+}
+
+impl AppState {
+    /// Renders all metrics into `buf` in the given format; returns the number of samples.
+    pub fn render(&self, buf: &mut Vec<u8>, format: Format) -> usize {
+        let Ok(inventory) = self.inventory.read() else {
+            return 0;
+        };
+        let center = BackupCenter::for_engine(
+            &inventory,
+            self.now.unwrap_or_else(Timestamp::now),
+            self.engine,
+        );
+        let mut encoder = TextEncoder::new(buf, format);
+        self.collector
+            .collect(&center, self.health.as_deref(), &mut encoder);
+        encoder.finish()
+    }
+
+    fn ready(&self) -> bool {
+        self.health.as_ref().is_none_or(|h| h.all_synced())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(landing))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let header_str = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let format = Format::negotiate(header_str(header::ACCEPT));
+    let gzip = exposition::accepts_gzip(header_str(header::ACCEPT_ENCODING));
+    // Rendering is CPU work on a consistent view; keep it off the async workers.
+    let rendered = tokio::task::spawn_blocking(move || {
+        let mut body = Vec::with_capacity(64 * 1024);
+        state.render(&mut body, format);
+        if gzip {
+            exposition::gzip(&body).map(|b| (b, true))
+        } else {
+            Ok((body, false))
+        }
+    })
+    .await;
+    match rendered {
+        Ok(Ok((body, gzipped))) => {
+            let mut response = (
+                [(header::CONTENT_TYPE, format.content_type())],
+                body,
+            )
+                .into_response();
+            if gzipped {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            response
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "compressing /metrics failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "compression failed\n").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering /metrics failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed\n").into_response()
+        }
+    }
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        let waiting: Vec<String> = state
+            .health
+            .as_ref()
+            .map(|h| {
+                h.snapshot()
+                    .into_iter()
+                    .filter(|(_, s)| !s.synced)
+                    .map(|(source, s)| format!("{source}: {}", if s.last_error.is_empty() { "listing" } else { &s.last_error }))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready; waiting for:\n{}\n", waiting.join("\n")),
+        )
+            .into_response()
+    }
+}
+
+async fn landing() -> Html<String> {
+    Html(format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>backupscope</title></head>\n\
+         <body><h1>backupscope {}</h1>\n<p>Observability for Kubernetes backup centers.</p>\n\
+         <ul><li><a href=\"metrics\">Metrics</a></li><li><a href=\"healthz\">Health</a></li>\
+         <li><a href=\"readyz\">Readiness</a></li></ul></body></html>\n",
+        env!("CARGO_PKG_VERSION")
+    ))
+}
+
+/// Serves until `shutdown` resolves; plain HTTP, or HTTPS when TLS files are given.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<TlsFiles>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(state);
+    match tls {
+        None => Ok(axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?),
+        Some(files) => tls::serve(listener, app, &files, shutdown).await,
+    }
+}
