@@ -1,0 +1,5 @@
+//! Metrics output: the sink interface collectors write to, the text exposition served on
+//! `/metrics`, and the Prometheus remote-write sender.
+
+pub mod exposition;
+pub mod sink;
