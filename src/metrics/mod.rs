@@ -2,4 +2,5 @@
 //! `/metrics`, and the Prometheus remote-write sender.
 
 pub mod exposition;
+pub mod remote_write;
 pub mod sink;
