@@ -5,4 +5,5 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod prometheus;
 pub mod promtool;
