@@ -5,5 +5,7 @@ pub mod center;
 pub mod cli;
 pub mod dialect;
 pub mod inventory;
+pub mod metrics;
 pub mod model;
 pub mod source;
+pub mod web;

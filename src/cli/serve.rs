@@ -67,7 +67,10 @@ fn parse_optional_family(s: &str) -> Result<String, String> {
         Ok(s.to_string())
     } else {
         let names: Vec<&str> = families::OPTIONAL.iter().map(|f| f.name).collect();
-        Err(format!("not a family that can be turned off; one of: {}", names.join(", ")))
+        Err(format!(
+            "not a family that can be turned off; one of: {}",
+            names.join(", ")
+        ))
     }
 }
 
@@ -87,7 +90,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
             let client = live::client(kube).await?;
             let targets = live::plan(&client, kube).await?;
             let h = Arc::new(SourceHealth::new());
-            tasks = live::spawn_watches(&client, targets, kube.page_size, inventory.clone(), h.clone());
+            tasks = live::spawn_watches(
+                &client,
+                targets,
+                kube.page_size,
+                inventory.clone(),
+                h.clone(),
+            );
             health = Some(h);
         }
     }
@@ -106,7 +115,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
         config.headers = args.remote_write_header.clone();
         config.bearer_token_file = args.remote_write_bearer_token_file.clone();
         let writer = RemoteWriter::new(config).context("remote write")?;
-        tasks.push(tokio::spawn(push_loop(state.clone(), writer, args.remote_write_interval)));
+        tasks.push(tokio::spawn(push_loop(
+            state.clone(),
+            writer,
+            args.remote_write_interval,
+        )));
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles {
@@ -161,13 +174,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -48,7 +48,11 @@ impl EventTotals {
             if count > before {
                 *self
                     .totals
-                    .entry((e.namespace.clone(), e.involved_kind.clone(), e.reason.clone()))
+                    .entry((
+                        e.namespace.clone(),
+                        e.involved_kind.clone(),
+                        e.reason.clone(),
+                    ))
                     .or_default() += count - before;
                 self.seen.insert(id.clone(), count);
             }
@@ -139,7 +143,11 @@ impl Collector {
         totals.observe(center.events());
         for ((ns, kind, reason), n) in &totals.totals {
             out.sample(
-                &[("namespace", ns), ("involved_kind", kind), ("reason", reason)],
+                &[
+                    ("namespace", ns),
+                    ("involved_kind", kind),
+                    ("reason", reason),
+                ],
                 *n as f64,
             );
         }
@@ -338,7 +346,11 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         let current = last.phase.outcome();
         for outcome in Outcome::ALL {
             out.sample(
-                &[("namespace", ns), ("schedule", name), ("phase", outcome.as_str())],
+                &[
+                    ("namespace", ns),
+                    ("schedule", name),
+                    ("phase", outcome.as_str()),
+                ],
                 if *outcome == current { 1.0 } else { 0.0 },
             );
         }
@@ -392,7 +404,10 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     let views = center.components();
     out.family(&f::COMPONENT_STATUS);
     for c in &views {
-        for status in ComponentStatus::ALL.iter().filter(|s| **s != ComponentStatus::Unknown) {
+        for status in ComponentStatus::ALL
+            .iter()
+            .filter(|s| **s != ComponentStatus::Unknown)
+        {
             out.sample(
                 &[
                     ("namespace", &c.namespace),
@@ -464,7 +479,9 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     for c in &views {
         for p in &c.pods {
             for k in &p.containers {
-                let Some(t) = &k.last_termination else { continue };
+                let Some(t) = &k.last_termination else {
+                    continue;
+                };
                 let code = t.exit_code.to_string();
                 out.sample(
                     &[
@@ -481,8 +498,13 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         }
     }
     for (family, pick) in [
-        (&f::COMPONENT_REQUESTS, (|c: &crate::model::ContainerSpec| c.requests) as fn(&_) -> Resources),
-        (&f::COMPONENT_LIMITS, |c: &crate::model::ContainerSpec| c.limits),
+        (
+            &f::COMPONENT_REQUESTS,
+            (|c: &crate::model::ContainerSpec| c.requests) as fn(&_) -> Resources,
+        ),
+        (&f::COMPONENT_LIMITS, |c: &crate::model::ContainerSpec| {
+            c.limits
+        }),
     ] {
         out.family(family);
         for c in &views {

@@ -50,10 +50,7 @@ pub const SCHEDULE_LAST_BACKUP_PHASE: Family = Family::gauge(
     "backupcenter_schedule_last_backup_phase",
     "Outcome of the schedule's newest backup; one series per outcome, the current one is 1.",
 );
-pub const RESTORES: Family = Family::gauge(
-    "backupcenter_restores",
-    "Restore tasks by outcome.",
-);
+pub const RESTORES: Family = Family::gauge("backupcenter_restores", "Restore tasks by outcome.");
 pub const RESTORE_FAILED_INFO: Family = Family::info(
     "backupcenter_restore_failed_info",
     "A failed or partially failed restore task; reason is a bounded class.",

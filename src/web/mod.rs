@@ -62,7 +62,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let header_str = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let format = Format::negotiate(header_str(header::ACCEPT));
     let gzip = exposition::accepts_gzip(header_str(header::ACCEPT_ENCODING));
     // Rendering is CPU work on a consistent view; keep it off the async workers.
@@ -78,11 +82,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     .await;
     match rendered {
         Ok(Ok((body, gzipped))) => {
-            let mut response = (
-                [(header::CONTENT_TYPE, format.content_type())],
-                body,
-            )
-                .into_response();
+            let mut response =
+                ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
             if gzipped {
                 response
                     .headers_mut()
@@ -112,7 +113,16 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 h.snapshot()
                     .into_iter()
                     .filter(|(_, s)| !s.synced)
-                    .map(|(source, s)| format!("{source}: {}", if s.last_error.is_empty() { "listing" } else { &s.last_error }))
+                    .map(|(source, s)| {
+                        format!(
+                            "{source}: {}",
+                            if s.last_error.is_empty() {
+                                "listing"
+                            } else {
+                                &s.last_error
+                            }
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -1,0 +1,310 @@
+//! A real Prometheus server for end-to-end tests: started on a free loopback port with its own
+//! temporary config and data directory, queried through its HTTP API, killed on drop.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write as _,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::atomic::{AtomicUsize, Ordering},
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::{
+    client::legacy::{Client, connect::HttpConnector},
+    rt::TokioExecutor,
+};
+
+/// One `scrape_configs` entry with a single static target.
+#[derive(Debug, Clone)]
+pub struct ScrapeTarget {
+    pub job: String,
+    /// `host:port`, e.g. `127.0.0.1:8080`.
+    pub address: String,
+    pub metrics_path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PrometheusOptions {
+    pub targets: Vec<ScrapeTarget>,
+    pub scrape_interval: Duration,
+    /// Starts the server with `--web.enable-remote-write-receiver` (`/api/v1/write`).
+    pub remote_write_receiver: bool,
+}
+
+impl Default for PrometheusOptions {
+    fn default() -> Self {
+        PrometheusOptions {
+            targets: Vec::new(),
+            scrape_interval: Duration::from_secs(1),
+            remote_write_receiver: false,
+        }
+    }
+}
+
+/// One instant-vector element: its labels and value.
+pub type Sample = (BTreeMap<String, String>, f64);
+
+pub struct Prometheus {
+    child: Child,
+    dir: PathBuf,
+    base_url: String,
+    client: Client<HttpConnector, Empty<Bytes>>,
+}
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Prometheus {
+    /// The prometheus binary: `$PROMETHEUS` or the Debian package's `/usr/bin/prometheus`.
+    pub fn binary() -> PathBuf {
+        let path = std::env::var_os("PROMETHEUS")
+            .map_or_else(|| "/usr/bin/prometheus".into(), PathBuf::from);
+        assert!(
+            path.is_file(),
+            "prometheus not found at {}: install the Debian package `prometheus` \
+             (apt-get install prometheus) or set PROMETHEUS to its path",
+            path.display()
+        );
+        path
+    }
+
+    /// Starts Prometheus and waits until `/-/ready` answers 200.
+    pub async fn start(options: PrometheusOptions) -> Prometheus {
+        let binary = Self::binary();
+        let dir = temp_dir();
+        let config_path = dir.join("prometheus.yml");
+        std::fs::write(&config_path, config_yaml(&options)).expect("write prometheus.yml");
+        let log_path = dir.join("prometheus.log");
+        let log = std::fs::File::create(&log_path).expect("create prometheus.log");
+        let port = free_port();
+        let mut command = Command::new(binary);
+        command
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log handle"))
+            .stderr(log);
+        if options.remote_write_receiver {
+            command.arg("--web.enable-remote-write-receiver");
+        }
+        let child = command.spawn().expect("spawn prometheus");
+        let mut prometheus = Prometheus {
+            child,
+            dir,
+            base_url: format!("http://127.0.0.1:{port}"),
+            client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
+        };
+        prometheus.wait_ready().await;
+        prometheus
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The remote-write receiver's URL.
+    pub fn remote_write_url(&self) -> String {
+        format!("{}/api/v1/write", self.base_url)
+    }
+
+    /// The server's log so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// Evaluates an instant query now.
+    pub async fn query(&self, promql: &str) -> Vec<Sample> {
+        self.query_api(promql, None).await
+    }
+
+    /// Evaluates an instant query at `time_ms` (Unix milliseconds).
+    pub async fn query_at(&self, promql: &str, time_ms: i64) -> Vec<Sample> {
+        self.query_api(promql, Some(time_ms)).await
+    }
+
+    /// Repeats `promql` until `done` accepts the result or `timeout` passes; returns the last
+    /// result either way, so the caller asserts with a useful message.
+    pub async fn wait_for(
+        &self,
+        promql: &str,
+        timeout: Duration,
+        done: impl Fn(&[Sample]) -> bool,
+    ) -> Vec<Sample> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let result = self.query(promql).await;
+            if done(&result) || Instant::now() >= deadline {
+                return result;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn query_api(&self, promql: &str, time_ms: Option<i64>) -> Vec<Sample> {
+        let mut path = format!("/api/v1/query?query={}", percent_encode(promql));
+        if let Some(ms) = time_ms {
+            let _ = write!(
+                path,
+                "&time={}.{:03}",
+                ms.div_euclid(1000),
+                ms.rem_euclid(1000)
+            );
+        }
+        let (status, body) = self.get(&path).await;
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|error| {
+            panic!(
+                "query {promql:?}: HTTP {status}, body is not JSON ({error}): {}",
+                lossy(&body)
+            )
+        });
+        assert_eq!(json["status"], "success", "query {promql:?} failed: {json}");
+        assert_eq!(
+            json["data"]["resultType"], "vector",
+            "query {promql:?} is not a vector"
+        );
+        let results = json["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        results
+            .iter()
+            .map(|result| {
+                let labels = result["metric"]
+                    .as_object()
+                    .map(|metric| {
+                        metric
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let value = result["value"][1].as_str().unwrap_or_default();
+                let value = value
+                    .parse::<f64>()
+                    .unwrap_or_else(|_| panic!("query {promql:?}: bad value in {result}"));
+                (labels, value)
+            })
+            .collect()
+    }
+
+    async fn get(&self, path_and_query: &str) -> (u16, Bytes) {
+        let uri: hyper::Uri = format!("{}{path_and_query}", self.base_url)
+            .parse()
+            .unwrap_or_else(|error| panic!("bad URI for {path_and_query:?}: {error}"));
+        let exchange = async {
+            let response = self.client.get(uri).await?;
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, body))
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(error)) => panic!("GET {path_and_query} failed: {error}\n{}", self.log()),
+            Err(_) => panic!("GET {path_and_query} timed out\n{}", self.log()),
+        }
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "prometheus exited during startup ({status}):\n{}",
+                    self.log()
+                );
+            }
+            let uri: hyper::Uri = format!("{}/-/ready", self.base_url)
+                .parse()
+                .expect("ready URI");
+            let ready = tokio::time::timeout(Duration::from_secs(2), self.client.get(uri)).await;
+            if matches!(ready, Ok(Ok(ref response)) if response.status().is_success()) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready after {READY_TIMEOUT:?}:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            // Keep the config, data and log of a failed test for a look.
+            eprintln!("prometheus test directory kept: {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn config_yaml(options: &PrometheusOptions) -> String {
+    let interval = format!("{}ms", options.scrape_interval.as_millis().max(1));
+    let mut yaml = format!(
+        "global:\n  scrape_interval: {interval}\n  scrape_timeout: {interval}\n\
+         scrape_configs:{}\n",
+        if options.targets.is_empty() {
+            " []"
+        } else {
+            ""
+        }
+    );
+    for target in &options.targets {
+        // JSON strings are valid YAML scalars: no quoting surprises.
+        let _ = write!(
+            yaml,
+            "  - job_name: {}\n    metrics_path: {}\n    static_configs:\n      - targets: [{}]\n",
+            serde_json::Value::from(target.job.as_str()),
+            serde_json::Value::from(target.metrics_path.as_str()),
+            serde_json::Value::from(target.address.as_str()),
+        );
+    }
+    yaml
+}
+
+/// A loopback port that was free a moment ago (Prometheus binds it right after).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local address").port()
+}
+
+fn temp_dir() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "backupscope-prometheus-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the prometheus test directory");
+    dir
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

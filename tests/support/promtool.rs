@@ -1,0 +1,53 @@
+//! `promtool check metrics`, the reference linter for the 0.0.4 text format.
+
+use std::{
+    io::Write as _,
+    path::PathBuf,
+    process::{Command, Stdio},
+};
+
+/// The promtool binary: `$PROMTOOL` or the Debian package's `/usr/bin/promtool`.
+///
+/// Panics with instructions when it is missing: a test that silently skipped the reference
+/// check would prove nothing.
+pub fn promtool() -> PathBuf {
+    let path =
+        std::env::var_os("PROMTOOL").map_or_else(|| "/usr/bin/promtool".into(), PathBuf::from);
+    assert!(
+        path.is_file(),
+        "promtool not found at {}: install the Debian package `prometheus` \
+         (apt-get install prometheus) or set PROMTOOL to its path",
+        path.display()
+    );
+    path
+}
+
+/// Runs `promtool check metrics` on a 0.0.4 exposition; `Err` holds its complaints (parse
+/// errors and lint problems both fail).
+pub fn check_metrics(exposition: &[u8]) -> Result<(), String> {
+    let mut child = Command::new(promtool())
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot run promtool: {error}"))?;
+    let mut stdin = child.stdin.take().ok_or("promtool has no stdin")?;
+    // A writer thread: promtool may answer (and fill its pipes) before reading everything.
+    let input = exposition.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child
+        .wait_with_output()
+        .map_err(|error| format!("promtool failed: {error}"))?;
+    let _ = writer.join();
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "promtool check metrics exited with {}:\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
