@@ -363,11 +363,15 @@ impl<'a> BackupCenter<'a> {
             .pod_volume_backup_count(&t.namespace, &t.name);
         // ACK sends file-system volumes to Cloud Backup (HBR), which leaves no PodVolumeBackup;
         // an HBR failure is evidence that such volumes were part of the task.
-        let hbr = file_system > 0 || self.reason(view) == ReasonClass::HbrError;
-        match (snapshots.map(|n| n > 0), hbr) {
+        let files = file_system > 0 || self.reason(view) == ReasonClass::HbrError;
+        let files_type = match t.engine {
+            Engine::Ack => DataType::Hbr,
+            Engine::Velero => DataType::FileSystem,
+        };
+        match (snapshots.map(|n| n > 0), files) {
             (Some(true), true) => DataType::All,
             (Some(true), false) => DataType::Snapshot,
-            (_, true) => DataType::Hbr,
+            (_, true) => files_type,
             (Some(false), false) if t.phase.is_terminal() => DataType::None,
             _ => DataType::Unknown,
         }

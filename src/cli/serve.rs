@@ -103,13 +103,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
     let collector = Arc::new(Collector::new(CollectOptions {
         disabled: args.disable_metric.iter().cloned().collect(),
     }));
-    let state = AppState {
+    let state = AppState::new(
         inventory,
         health,
         collector,
-        engine: args.source.engine.engine(),
-        now: args.source.now,
-    };
+        args.source.engine.engine(),
+        args.source.now,
+    );
     if let Some(url) = &args.remote_write_url {
         let mut config = RemoteWriteConfig::new(url.clone());
         config.headers = args.remote_write_header.clone();

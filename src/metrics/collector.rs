@@ -103,7 +103,7 @@ impl Collector {
         }
     }
 
-    /// Writes every family for the backup center's current state. `health` is the live
+    /// Writes every family: the backup center's, then backupscope's own. `health` is the live
     /// source's; `None` for a snapshot, which reports one `snapshot` source that is up.
     pub fn collect<S: MetricSink>(
         &self,
@@ -112,6 +112,19 @@ impl Collector {
         sink: &mut S,
     ) {
         let started = std::time::Instant::now();
+        let series = self.collect_center(center, sink);
+        self.collect_own(center, health, &series, sink);
+        self.record_duration(started.elapsed());
+    }
+
+    /// The backup center's families. They depend only on the inventory (never on the clock),
+    /// so a caller may keep the output for as long as the inventory revision is unchanged.
+    /// Returns the series count per family, for `backupscope_series`.
+    pub fn collect_center<S: MetricSink>(
+        &self,
+        center: &BackupCenter,
+        sink: &mut S,
+    ) -> Vec<(&'static str, u64)> {
         let mut out = Counting {
             sink,
             disabled: &self.options.disabled,
@@ -124,15 +137,35 @@ impl Collector {
         restores(center, &mut out);
         components(center, &mut out);
         self.events(center, &mut out);
-        self.own(center, health, &mut out);
+        out.series
+    }
 
+    /// backupscope's own families, always fresh; `center_series` from [`Self::collect_center`].
+    pub fn collect_own<S: MetricSink>(
+        &self,
+        center: &BackupCenter,
+        health: Option<&SourceHealth>,
+        center_series: &[(&'static str, u64)],
+        sink: &mut S,
+    ) {
+        let mut out = Counting {
+            sink,
+            disabled: &self.options.disabled,
+            skipping: false,
+            series: center_series.to_vec(),
+        };
+        self.own(center, health, &mut out);
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {
             out.sample(&[("family", name)], *n as f64);
         }
+    }
+
+    /// Remembers how long a whole collection took (`backupscope_last_scrape_duration_seconds`).
+    pub fn record_duration(&self, took: std::time::Duration) {
         self.last_duration_nanos
-            .store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            .store(took.as_nanos() as u64, Ordering::Relaxed);
     }
 
     fn events<S: MetricSink>(&self, center: &BackupCenter, out: &mut Counting<S>) {

@@ -149,11 +149,13 @@ phase_enum! {
 }
 
 phase_enum! {
-    /// Where the volume data of a backup went (ACK's DataType column). `NotApplicable` is an
-    /// `AppBackup`, which copies no volume data at all.
+    /// Where the volume data of a backup went (ACK's DataType column). File-system volumes go
+    /// to Cloud Backup on ACK (`hbr`) and to Velero's file-system backup (kopia/restic) on
+    /// Velero (`fs`). `NotApplicable` is an `AppBackup`, which copies no volume data at all.
     DataType {
         Snapshot => "snapshot",
         Hbr => "hbr",
+        FileSystem => "fs",
         All => "all",
         None => "none",
         NotApplicable => "",

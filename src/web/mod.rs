@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 pub use tls::TlsFiles;
 
@@ -28,23 +28,84 @@ pub struct AppState {
     pub engine: Option<Engine>,
     /// Fixed evaluation instant (`--now`), for reproducible output.
     pub now: Option<Timestamp>,
+    /// The backup-center part of the last rendering, reused while the inventory is unchanged.
+    pub cache: Arc<Mutex<Option<Rendered>>>,
+}
+
+/// Rendered backup-center families of one inventory revision in one format.
+pub struct Rendered {
+    revision: u64,
+    format: Format,
+    body: Vec<u8>,
+    series: Vec<(&'static str, u64)>,
 }
 
 impl AppState {
-    /// Renders all metrics into `buf` in the given format; returns the number of samples.
-    pub fn render(&self, buf: &mut Vec<u8>, format: Format) -> usize {
+    pub fn new(
+        inventory: Arc<RwLock<Inventory>>,
+        health: Option<Arc<SourceHealth>>,
+        collector: Arc<Collector>,
+        engine: Option<Engine>,
+        now: Option<Timestamp>,
+    ) -> Self {
+        AppState {
+            inventory,
+            health,
+            collector,
+            engine,
+            now,
+            cache: Arc::default(),
+        }
+    }
+
+    /// Renders all metrics into `buf` (appending) in the given format.
+    ///
+    /// Like kube-state-metrics, a scrape should cost little more than copying bytes: the
+    /// backup-center families are rendered once per inventory revision and copied while nothing
+    /// changes; only backupscope's own few families are rendered every time.
+    pub fn render(&self, buf: &mut Vec<u8>, format: Format) {
+        let started = std::time::Instant::now();
         let Ok(inventory) = self.inventory.read() else {
-            return 0;
+            return;
         };
         let center = BackupCenter::for_engine(
             &inventory,
             self.now.unwrap_or_else(Timestamp::now),
             self.engine,
         );
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        let fresh = cache
+            .as_ref()
+            .is_some_and(|c| c.revision == inventory.revision() && c.format == format);
+        if !fresh {
+            let mut body = Vec::with_capacity(cache.as_ref().map_or(64 * 1024, |c| c.body.len()));
+            let mut encoder = TextEncoder::new(&mut body, format);
+            let series = self.collector.collect_center(&center, &mut encoder);
+            // The encoder's `finish` would close an OpenMetrics exposition; the own families
+            // still follow, so it is called below on the combined output instead.
+            drop(encoder);
+            *cache = Some(Rendered {
+                revision: inventory.revision(),
+                format,
+                body,
+                series,
+            });
+        }
+        let Some(rendered) = cache.as_ref() else {
+            return;
+        };
+        buf.extend_from_slice(&rendered.body);
         let mut encoder = TextEncoder::new(buf, format);
-        self.collector
-            .collect(&center, self.health.as_deref(), &mut encoder);
-        encoder.finish()
+        self.collector.collect_own(
+            &center,
+            self.health.as_deref(),
+            &rendered.series,
+            &mut encoder,
+        );
+        encoder.finish();
+        self.collector.record_duration(started.elapsed());
     }
 
     fn ready(&self) -> bool {
