@@ -81,11 +81,11 @@ impl AppState {
             .is_some_and(|c| c.revision == inventory.revision() && c.format == format);
         if !fresh {
             let mut body = Vec::with_capacity(cache.as_ref().map_or(64 * 1024, |c| c.body.len()));
-            let mut encoder = TextEncoder::new(&mut body, format);
-            let series = self.collector.collect_center(&center, &mut encoder);
-            // The encoder's `finish` would close an OpenMetrics exposition; the own families
-            // still follow, so it is called below on the combined output instead.
-            drop(encoder);
+            // Not finished here: `finish` closes an OpenMetrics exposition, and the own
+            // families still follow; the combined output is finished below.
+            let series = self
+                .collector
+                .collect_center(&center, &mut TextEncoder::new(&mut body, format));
             *cache = Some(Rendered {
                 revision: inventory.revision(),
                 format,
