@@ -268,7 +268,13 @@ pub fn describe_backup(
         } else {
             ""
         },
-        message: center.failure_message(&view),
+        // A running task's twin may already report a failure; it is shown as the twin's, not
+        // as this task's message.
+        message: if t.phase.is_failure() {
+            center.failure_message(&view)
+        } else {
+            t.message.clone()
+        },
         twin: view.twin.map(|w| TwinDetail {
             phase: w.raw_phase.clone(),
             errors: w.errors,
@@ -346,7 +352,7 @@ impl VaultDescription {
         };
         field(&mut out, "Phase", &phase);
         field(&mut out, "Last Validated", &when(now, v.last_validation));
-        field(&mut out, "Message", &cell(&v.message));
+        field(&mut out, "Message", &output::text(&v.message));
         if !v.credential_secret.is_empty() {
             field(&mut out, "Credential Secret", &cell(&v.credential_secret));
         }
@@ -428,7 +434,7 @@ impl BackupDescription {
         if !self.reason.is_empty() {
             field(&mut out, "Reason", self.reason);
         }
-        field(&mut out, "Message", &cell(&self.message));
+        field(&mut out, "Message", &output::text(&self.message));
         if let Some(t) = &self.twin {
             field(
                 &mut out,
@@ -441,7 +447,7 @@ impl BackupDescription {
                 ),
             );
             if !t.failure_reason.is_empty() {
-                field(&mut out, "Velero Failure", &cell(&t.failure_reason));
+                field(&mut out, "Velero Failure", &output::text(&t.failure_reason));
             }
         }
         if self.phase == TaskPhase::PartiallyFailed.as_str() && self.engine == "ack" {

@@ -45,6 +45,21 @@ pub fn cell(s: &str) -> String {
     if out.is_empty() { "<none>".into() } else { out }
 }
 
+/// A free-text field (a message) for a detail view: terminal-safe like [`cell`], but only
+/// shortened when absurdly long, since the message is what the user came for.
+pub fn text(s: &str) -> String {
+    const MAX_TEXT_CHARS: usize = 4096;
+    let mut out: String = s
+        .chars()
+        .take(MAX_TEXT_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if s.chars().nth(MAX_TEXT_CHARS).is_some() {
+        out.push('…');
+    }
+    if out.is_empty() { "<none>".into() } else { out }
+}
+
 /// A text table in kubectl's style: upper-case headers, columns separated by three spaces.
 pub struct Table {
     headers: Vec<String>,
