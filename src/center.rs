@@ -8,8 +8,8 @@ use crate::dialect::ack;
 use crate::dialect::components::{COMPONENTS, ComponentSpec};
 use crate::inventory::Inventory;
 use crate::model::{
-    BackupTask, BackupType, ComponentStatus, DataType, Engine, Pod, ReasonClass, RestoreTask,
-    Schedule, TaskPhase, Timestamp, Vault, WarningEvent, Workload, WorkloadKind,
+    BackupTask, BackupType, ComponentStatus, DataType, Engine, Outcome, Pod, ReasonClass,
+    RestoreTask, Schedule, TaskPhase, Timestamp, Vault, WarningEvent, Workload, WorkloadKind,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -230,29 +230,53 @@ impl<'a> BackupCenter<'a> {
             .filter(|s| !self.is_mirror(s.engine, &s.namespace))
     }
 
-    /// Runs per (engine, namespace, schedule name); manual tasks under the name "".
-    /// One pass over all tasks, so callers ask once per render.
+    /// Runs per (engine, namespace, schedule name); manual tasks under the name "". Read from
+    /// the inventory's task index, so it costs one lookup per schedule, not a walk of all tasks.
     pub fn schedule_runs(&self) -> HashMap<(Engine, &'a str, &'a str), ScheduleRuns<'a>> {
-        let mut runs: HashMap<(Engine, &str, &str), ScheduleRuns> = HashMap::new();
-        for t in self.tasks() {
-            let entry = runs
-                .entry((t.engine, t.namespace.as_str(), t.schedule.as_str()))
-                .or_default();
-            entry.total += 1;
-            if t.phase == TaskPhase::Completed {
-                let done = t.completed.or(t.started).or(t.created);
-                if done > entry.last_success {
-                    entry.last_success = done;
-                }
+        let inv = self.inventory;
+        inv.task_index
+            .runs
+            .iter()
+            .filter(|((engine, ns, _), _)| !self.is_mirror(*engine, ns))
+            .map(|((engine, ns, schedule), run)| {
+                let last_task = run
+                    .last_task
+                    .as_ref()
+                    .and_then(|(_, name)| inv.backup(*engine, ns, name));
+                let runs = ScheduleRuns {
+                    last_success: run.last_success.as_ref().and_then(|(t, _)| *t),
+                    last_task,
+                    total: run.total as usize,
+                };
+                ((*engine, ns.as_str(), schedule.as_str()), runs)
+            })
+            .collect()
+    }
+
+    /// Task counts per (namespace, vault) and outcome (index `Outcome as usize`), twins
+    /// excluded, from the inventory's task index.
+    pub fn task_counts(&self) -> HashMap<(&'a str, &'a str), [u64; Outcome::ALL.len()]> {
+        let mut counts: HashMap<(&str, &str), [u64; Outcome::ALL.len()]> = HashMap::new();
+        for ((engine, ns, vault), by_outcome) in &self.inventory.task_index.counts {
+            if self.is_mirror(*engine, ns) {
+                continue;
             }
-            let newer = entry.last_task.is_none_or(|l| {
-                (t.started.or(t.created), &t.name) > (l.started.or(l.created), &l.name)
-            });
-            if newer {
-                entry.last_task = Some(t);
+            let c = counts.entry((ns.as_str(), vault.as_str())).or_default();
+            for (total, n) in c.iter_mut().zip(by_outcome) {
+                *total += n;
             }
         }
-        runs
+        counts
+    }
+
+    /// Failed and unfinished tasks (the ones with per-task series), twins excluded.
+    pub fn flagged_tasks(&self) -> impl Iterator<Item = &'a BackupTask> + '_ {
+        let inv = self.inventory;
+        inv.task_index
+            .flagged
+            .iter()
+            .filter(|(engine, ns, _)| !self.is_mirror(*engine, ns))
+            .filter_map(|(engine, ns, name)| inv.backup(*engine, ns, name))
     }
 
     pub fn events(&self) -> impl Iterator<Item = &'a WarningEvent> + '_ {
@@ -341,8 +365,18 @@ impl<'a> BackupCenter<'a> {
             .collect()
     }
 
+    /// Reason class and data type together, deciding the reason once.
+    pub fn detail(&self, view: &TaskView) -> (ReasonClass, DataType) {
+        let reason = self.reason(view);
+        (reason, self.data_type_given(view, reason))
+    }
+
     /// Volume data type of a task (see docs/model.md for the rules).
     pub fn data_type(&self, view: &TaskView) -> DataType {
+        self.data_type_given(view, self.reason(view))
+    }
+
+    fn data_type_given(&self, view: &TaskView, reason: ReasonClass) -> DataType {
         let t = view.task;
         if t.backup_type == BackupType::AppBackup {
             return DataType::NotApplicable;
@@ -363,7 +397,7 @@ impl<'a> BackupCenter<'a> {
             .pod_volume_backup_count(&t.namespace, &t.name);
         // ACK sends file-system volumes to Cloud Backup (HBR), which leaves no PodVolumeBackup;
         // an HBR failure is evidence that such volumes were part of the task.
-        let files = file_system > 0 || self.reason(view) == ReasonClass::HbrError;
+        let files = file_system > 0 || reason == ReasonClass::HbrError;
         let files_type = match t.engine {
             Engine::Ack => DataType::Hbr,
             Engine::Velero => DataType::FileSystem,

@@ -1,15 +1,17 @@
 //! The inventory: every record the sources delivered, keyed by identity, updated by one writer
 //! (a snapshot load or the watch loop) and read by the views through [`crate::center`].
 //!
-//! It stores facts as they are, nothing derived: which velero object is a twin of an ACK one,
+//! It stores facts as they are, nothing decided: which velero object is a twin of an ACK one,
 //! a task's data type or failure reason are decided when a view asks, so the order in which
-//! objects arrive can never leave a stale decision behind.
+//! objects arrive can never leave a stale decision behind. What it keeps besides the records
+//! are indexes over them (per-vault counts, per-schedule newest tasks), maintained on every
+//! change so that reading them never walks all tasks.
 
 use crate::model::{
-    BackupTask, Engine, Pod, PodVolumeBackup, Record, RecordKey, RecordKind, RestoreTask, Schedule,
-    Vault, WarningEvent, Workload, WorkloadKind,
+    BackupTask, Engine, Outcome, Pod, PodVolumeBackup, Record, RecordKey, RecordKind, RestoreTask,
+    Schedule, TaskPhase, Timestamp, Vault, WarningEvent, Workload, WorkloadKind,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Namespace and name: the identity of a namespaced object of one kind and engine.
 pub type NsName = (String, String);
@@ -58,6 +60,119 @@ impl<T> PerEngine<T> {
     }
 }
 
+/// Two-level index `namespace -> name -> entries`, looked up with borrowed strings.
+type Nested<T> = HashMap<String, HashMap<String, T>>;
+
+fn nested_insert<'a, T: Default>(index: &'a mut Nested<T>, ns: &str, name: &str) -> &'a mut T {
+    index
+        .entry(ns.to_string())
+        .or_default()
+        .entry(name.to_string())
+        .or_default()
+}
+
+fn nested_remove<T>(index: &mut Nested<T>, ns: &str, name: &str, empty: impl Fn(&T) -> bool) {
+    if let Some(inner) = index.get_mut(ns) {
+        if inner.get(name).is_some_and(empty) {
+            inner.remove(name);
+        }
+        if inner.is_empty() {
+            index.remove(ns);
+        }
+    }
+}
+
+/// Aggregates over backup tasks, kept current on every change so that a scrape never walks
+/// all tasks (kube-state-metrics' lesson: per-scrape work over every object does not scale).
+/// They are indexes of stored facts, not decisions: the center still decides what they mean.
+#[derive(Debug, Clone, Default)]
+pub struct TaskIndex {
+    /// (engine, namespace, vault) -> tasks per outcome, indexed by `Outcome as usize`.
+    pub counts: HashMap<(Engine, String, String), [u64; Outcome::ALL.len()]>,
+    /// Tasks that get per-task series: failed and unfinished ones (engine, namespace, name).
+    pub flagged: BTreeSet<(Engine, String, String)>,
+    /// (engine, namespace, schedule name; "" for manual) -> its runs.
+    pub runs: HashMap<(Engine, String, String), RunIndex>,
+}
+
+/// The tasks of one schedule, summarised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunIndex {
+    pub total: u64,
+    /// Newest Completed task: (completion, else start, else creation time; name).
+    pub last_success: Option<(Option<Timestamp>, String)>,
+    /// Newest task: (start, else creation time; name).
+    pub last_task: Option<(Option<Timestamp>, String)>,
+}
+
+fn success_key(t: &BackupTask) -> Option<(Option<Timestamp>, String)> {
+    (t.phase == TaskPhase::Completed)
+        .then(|| (t.completed.or(t.started).or(t.created), t.name.clone()))
+}
+
+fn task_key(t: &BackupTask) -> (Option<Timestamp>, String) {
+    (t.started.or(t.created), t.name.clone())
+}
+
+impl TaskIndex {
+    fn add(&mut self, t: &BackupTask) {
+        self.counts
+            .entry((t.engine, t.namespace.clone(), t.vault.clone()))
+            .or_default()[t.phase.outcome() as usize] += 1;
+        if t.phase.is_failure() || t.phase.is_active() {
+            self.flagged
+                .insert((t.engine, t.namespace.clone(), t.name.clone()));
+        }
+        let run = self
+            .runs
+            .entry((t.engine, t.namespace.clone(), t.schedule.clone()))
+            .or_default();
+        run.total += 1;
+        let success = success_key(t);
+        if success.is_some() && success > run.last_success {
+            run.last_success = success;
+        }
+        let latest = Some(task_key(t));
+        if latest > run.last_task {
+            run.last_task = latest;
+        }
+    }
+
+    /// Takes `old` out. `replacement` is the new version of the same task, if any: when it
+    /// keeps or raises a maximum, the maximum need not be recomputed.
+    /// Returns whether the schedule's run summary must be recomputed from all tasks.
+    fn remove(&mut self, old: &BackupTask, replacement: Option<&BackupTask>) -> bool {
+        let counts_key = (old.engine, old.namespace.clone(), old.vault.clone());
+        if let Some(c) = self.counts.get_mut(&counts_key) {
+            let slot = &mut c[old.phase.outcome() as usize];
+            *slot = slot.saturating_sub(1);
+            if c.iter().all(|n| *n == 0) {
+                self.counts.remove(&counts_key);
+            }
+        }
+        self.flagged
+            .remove(&(old.engine, old.namespace.clone(), old.name.clone()));
+        let run_key = (old.engine, old.namespace.clone(), old.schedule.clone());
+        let Some(run) = self.runs.get_mut(&run_key) else {
+            return false;
+        };
+        run.total = run.total.saturating_sub(1);
+        if run.total == 0 {
+            self.runs.remove(&run_key);
+            return false;
+        }
+        let same_schedule = replacement.filter(|r| r.schedule == old.schedule);
+        let lost_success = run
+            .last_success
+            .as_ref()
+            .is_some_and(|(_, n)| *n == old.name)
+            && same_schedule.and_then(success_key) < run.last_success;
+        let lost_latest = run.last_task.as_ref().is_some_and(|(_, n)| *n == old.name)
+            && same_schedule.map(task_key) < run.last_task;
+        lost_success || lost_latest
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
     pub vaults: PerEngine<Vault>,
@@ -69,10 +184,11 @@ pub struct Inventory {
     pub daemonsets: BTreeMap<NsName, Workload>,
     pub pods: BTreeMap<NsName, Pod>,
     pub events: BTreeMap<NsName, WarningEvent>,
-    /// (namespace, backup name, pvb name): counts file-system backups per task.
-    pvb_index: BTreeSet<(String, String, String)>,
-    /// (involved namespace, involved name, event namespace, event name).
-    event_index: BTreeSet<(String, String, String, String)>,
+    pub task_index: TaskIndex,
+    /// namespace -> backup name -> PodVolumeBackup names: file-system backups per task.
+    pvb_index: Nested<BTreeSet<String>>,
+    /// involved namespace -> involved name -> (event namespace, event name).
+    event_index: Nested<BTreeSet<NsName>>,
     /// Bumped on every change; lets views cache work per inventory state.
     revision: u64,
 }
@@ -104,7 +220,20 @@ impl Inventory {
                 self.vaults.get_mut(v.engine).insert(id, v);
             }
             Record::Backup(b) => {
-                self.backups.get_mut(b.engine).insert(id, b);
+                let engine = b.engine;
+                let map = self.backups.get_mut(engine);
+                let old = map.insert(id.clone(), b);
+                let Some(new) = map.get(&id) else { return };
+                let recompute = match &old {
+                    Some(old) => self.task_index.remove(old, Some(new)),
+                    None => false,
+                };
+                self.task_index.add(new);
+                if recompute {
+                    if let Some(old) = &old {
+                        self.recompute_runs(engine, &old.namespace, &old.schedule);
+                    }
+                }
             }
             Record::Schedule(s) => {
                 self.schedules.get_mut(s.engine).insert(id, s);
@@ -113,8 +242,7 @@ impl Inventory {
                 self.restores.get_mut(r.engine).insert(id, r);
             }
             Record::PodVolumeBackup(p) => {
-                self.pvb_index
-                    .insert((p.namespace.clone(), p.backup.clone(), p.name.clone()));
+                nested_insert(&mut self.pvb_index, &p.namespace, &p.backup).insert(p.name.clone());
                 self.pod_volume_backups.insert(id, p);
             }
             Record::Workload(w) => {
@@ -128,14 +256,39 @@ impl Inventory {
                 self.pods.insert(id, p);
             }
             Record::Event(e) => {
-                self.event_index.insert((
-                    involved_namespace(&e).to_string(),
-                    e.involved_name.clone(),
-                    e.namespace.clone(),
-                    e.name.clone(),
-                ));
+                nested_insert(
+                    &mut self.event_index,
+                    involved_namespace(&e),
+                    &e.involved_name,
+                )
+                .insert((e.namespace.clone(), e.name.clone()));
                 self.events.insert(id, e);
             }
+        }
+    }
+
+    /// Rebuilds one schedule's run summary from its tasks: only needed when its newest task
+    /// (or newest success) went away or moved back in time, which is rare.
+    fn recompute_runs(&mut self, engine: Engine, namespace: &str, schedule: &str) {
+        let key = (engine, namespace.to_string(), schedule.to_string());
+        let mut fresh = RunIndex::default();
+        for t in self.backups.get(engine).values() {
+            if t.namespace == namespace && t.schedule == schedule {
+                fresh.total += 1;
+                let success = success_key(t);
+                if success.is_some() && success > fresh.last_success {
+                    fresh.last_success = success;
+                }
+                let latest = Some(task_key(t));
+                if latest > fresh.last_task {
+                    fresh.last_task = latest;
+                }
+            }
+        }
+        if fresh.total == 0 {
+            self.task_index.runs.remove(&key);
+        } else {
+            self.task_index.runs.insert(key, fresh);
         }
     }
 
@@ -145,12 +298,32 @@ impl Inventory {
         let engine = key.engine.unwrap_or(Engine::Velero);
         let removed = match key.kind {
             RecordKind::Vault => self.vaults.get_mut(engine).remove(&id).is_some(),
-            RecordKind::Backup => self.backups.get_mut(engine).remove(&id).is_some(),
+            RecordKind::Backup => match self.backups.get_mut(engine).remove(&id) {
+                Some(old) => {
+                    if self.task_index.remove(&old, None) {
+                        self.recompute_runs(engine, &old.namespace, &old.schedule);
+                    }
+                    true
+                }
+                None => false,
+            },
             RecordKind::Schedule => self.schedules.get_mut(engine).remove(&id).is_some(),
             RecordKind::Restore => self.restores.get_mut(engine).remove(&id).is_some(),
             RecordKind::PodVolumeBackup => match self.pod_volume_backups.remove(&id) {
                 Some(p) => {
-                    self.pvb_index.remove(&(p.namespace, p.backup, p.name));
+                    if let Some(names) = self
+                        .pvb_index
+                        .get_mut(&p.namespace)
+                        .and_then(|m| m.get_mut(&p.backup))
+                    {
+                        names.remove(&p.name);
+                    }
+                    nested_remove(
+                        &mut self.pvb_index,
+                        &p.namespace,
+                        &p.backup,
+                        BTreeSet::is_empty,
+                    );
                     true
                 }
                 None => false,
@@ -162,12 +335,20 @@ impl Inventory {
             RecordKind::Pod => self.pods.remove(&id).is_some(),
             RecordKind::Event => match self.events.remove(&id) {
                 Some(e) => {
-                    self.event_index.remove(&(
-                        involved_namespace(&e).to_string(),
-                        e.involved_name,
-                        e.namespace,
-                        e.name,
-                    ));
+                    let ins = involved_namespace(&e);
+                    if let Some(set) = self
+                        .event_index
+                        .get_mut(ins)
+                        .and_then(|m| m.get_mut(&e.involved_name))
+                    {
+                        set.remove(&(e.namespace.clone(), e.name.clone()));
+                    }
+                    nested_remove(
+                        &mut self.event_index,
+                        ins,
+                        &e.involved_name,
+                        BTreeSet::is_empty,
+                    );
                     true
                 }
                 None => false,
@@ -208,29 +389,28 @@ impl Inventory {
 
     /// Number of PodVolumeBackups that belong to a backup task.
     pub fn pod_volume_backup_count(&self, namespace: &str, backup: &str) -> usize {
-        let lo = (namespace.to_string(), backup.to_string(), String::new());
         self.pvb_index
-            .range(lo..)
-            .take_while(|(ns, b, _)| ns == namespace && b == backup)
-            .count()
+            .get(namespace)
+            .and_then(|m| m.get(backup))
+            .map_or(0, BTreeSet::len)
     }
 
     /// Non-Normal events about one object, newest last.
     pub fn events_about(&self, namespace: &str, name: &str) -> Vec<&WarningEvent> {
-        let lo = (
-            namespace.to_string(),
-            name.to_string(),
-            String::new(),
-            String::new(),
-        );
-        let mut events: Vec<&WarningEvent> = self
-            .event_index
-            .range(lo..)
-            .take_while(|(ins, iname, _, _)| ins == namespace && iname == name)
-            .filter_map(|(_, _, ns, n)| self.events.get(&(ns.clone(), n.clone())))
-            .collect();
+        let Some(ids) = self.event_index.get(namespace).and_then(|m| m.get(name)) else {
+            return Vec::new();
+        };
+        let mut events: Vec<&WarningEvent> =
+            ids.iter().filter_map(|id| self.events.get(id)).collect();
         events.sort_by_key(|e| (e.last, e.first));
         events
+    }
+
+    /// A backup task by engine, namespace and name.
+    pub fn backup(&self, engine: Engine, namespace: &str, name: &str) -> Option<&BackupTask> {
+        self.backups
+            .get(engine)
+            .get(&(namespace.to_string(), name.to_string()))
     }
 
     /// How many records of each resource the inventory holds (`backupscope_objects`).
@@ -250,6 +430,16 @@ impl Inventory {
             ("pods", self.pods.len()),
             ("events", self.events.len()),
         ]
+    }
+
+    /// The task index as it would be rebuilt from scratch (tests compare it with the
+    /// incrementally maintained one).
+    pub fn rebuilt_task_index(&self) -> TaskIndex {
+        let mut index = TaskIndex::default();
+        for t in self.backups.iter() {
+            index.add(t);
+        }
+        index
     }
 }
 
@@ -313,6 +503,83 @@ mod tests {
         let key = event("e1", "task-b").key();
         inv.remove(&key);
         assert!(inv.events_about("csdr", "task-b").is_empty());
+    }
+
+    /// A tiny deterministic generator: the test needs variety, not a dependency.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    #[test]
+    fn task_index_equals_a_rebuild_after_random_changes() {
+        let phases = [
+            "Completed",
+            "Failed",
+            "InProgress",
+            "PartiallyFailed",
+            "New",
+            "Weird",
+            "",
+        ];
+        let mut rng = Lcg(7);
+        let mut inv = Inventory::new();
+        for step in 0..5_000 {
+            let name = format!("task-{}", rng.next(60));
+            let engine_ack = rng.next(4) == 0;
+            if rng.next(5) == 0 {
+                let key = RecordKey {
+                    kind: RecordKind::Backup,
+                    engine: Some(if engine_ack {
+                        Engine::Ack
+                    } else {
+                        Engine::Velero
+                    }),
+                    namespace: "ns".into(),
+                    name,
+                };
+                inv.remove(&key);
+            } else {
+                let t = |h: u64| format!("2026-11-{:02}T{:02}:00:00Z", 1 + h / 24, h % 24);
+                let start = rng.next(600);
+                let api = if engine_ack {
+                    "csdr.alibabacloud.com/v1beta1"
+                } else {
+                    "velero.io/v1"
+                };
+                let kind = if engine_ack {
+                    "ApplicationBackup"
+                } else {
+                    "Backup"
+                };
+                let label = if engine_ack {
+                    "csdr/schedule-name"
+                } else {
+                    "velero.io/schedule-name"
+                };
+                let mut labels = serde_json::Map::new();
+                if rng.next(3) > 0 {
+                    labels.insert(label.into(), json!(format!("s{}", rng.next(4))));
+                }
+                inv.apply(record(json!({"apiVersion": api, "kind": kind,
+                    "metadata": {"name": name, "namespace": "ns", "labels": labels},
+                    "spec": {"storageLocation": format!("v{}", rng.next(3))},
+                    "status": {"phase": phases[rng.next(phases.len() as u64) as usize],
+                               "startTimestamp": t(start), "completionTimestamp": t(start + rng.next(5))}})));
+            }
+            if step % 97 == 0 {
+                let rebuilt = inv.rebuilt_task_index();
+                assert_eq!(inv.task_index.counts, rebuilt.counts, "step {step}");
+                assert_eq!(inv.task_index.flagged, rebuilt.flagged, "step {step}");
+                assert_eq!(inv.task_index.runs, rebuilt.runs, "step {step}");
+            }
+        }
     }
 
     #[test]

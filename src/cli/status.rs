@@ -120,33 +120,33 @@ impl StatusReport {
             .vaults()
             .map(|v| (v.name.clone(), LocationCounts::default()))
             .collect();
+        for ((_, vault), by_outcome) in center.task_counts() {
+            let c = counts.entry(vault.to_string()).or_default();
+            let n = |o: Outcome| by_outcome[o as usize] as usize;
+            c.completed += n(Outcome::Completed);
+            c.partially_failed += n(Outcome::PartiallyFailed);
+            c.failed += n(Outcome::Failed);
+            c.in_progress += n(Outcome::InProgress);
+            c.other += n(Outcome::Unknown);
+            c.total += by_outcome.iter().sum::<u64>() as usize;
+        }
         let mut failed_backups = Vec::new();
-        for t in center.tasks() {
-            let c = counts.entry(t.vault.clone()).or_default();
-            c.total += 1;
-            match t.phase.outcome() {
-                Outcome::Completed => c.completed += 1,
-                Outcome::PartiallyFailed => c.partially_failed += 1,
-                Outcome::Failed => c.failed += 1,
-                Outcome::InProgress => c.in_progress += 1,
-                Outcome::Unknown => c.other += 1,
-            }
-            if t.phase.is_failure() {
-                let view = center.view(t);
-                failed_backups.push(FailedRow {
-                    backup: t.name.clone(),
-                    namespace: t.namespace.clone(),
-                    engine: t.engine.as_str(),
-                    backup_location: t.vault.clone(),
-                    backup_type: t.backup_type.as_str(),
-                    data_type: center.data_type(&view).as_str(),
-                    from_schedule: t.schedule.clone(),
-                    phase: t.phase.as_str(),
-                    reason: center.reason(&view).as_str(),
-                    message: center.failure_message(&view),
-                    completion_timestamp: t.completed,
-                });
-            }
+        for t in center.flagged_tasks().filter(|t| t.phase.is_failure()) {
+            let view = center.view(t);
+            let (reason, data_type) = center.detail(&view);
+            failed_backups.push(FailedRow {
+                backup: t.name.clone(),
+                namespace: t.namespace.clone(),
+                engine: t.engine.as_str(),
+                backup_location: t.vault.clone(),
+                backup_type: t.backup_type.as_str(),
+                data_type: data_type.as_str(),
+                from_schedule: t.schedule.clone(),
+                phase: t.phase.as_str(),
+                reason: reason.as_str(),
+                message: center.failure_message(&view),
+                completion_timestamp: t.completed,
+            });
         }
         // Newest failure first, as an operator reads them.
         failed_backups.sort_by(|a, b| {

@@ -259,24 +259,16 @@ fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
 }
 
 fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
-    // One pass over all tasks: counts for every task, detail only for the few that need it.
-    let mut counts: BTreeMap<(&str, &str), [u64; Outcome::ALL.len()]> = center
-        .vaults()
-        .map(|v| ((v.namespace.as_str(), v.name.as_str()), Default::default()))
-        .collect();
-    let mut failed = Vec::new();
-    let mut active = Vec::new();
-    for t in center.tasks() {
-        let outcome = t.phase.outcome();
+    // Counts come from the inventory's index; per-task detail only for the flagged few.
+    let mut counts: BTreeMap<(&str, &str), [u64; Outcome::ALL.len()]> =
+        center.task_counts().into_iter().collect();
+    for v in center.vaults() {
         counts
-            .entry((t.namespace.as_str(), t.vault.as_str()))
-            .or_default()[outcome as usize] += 1;
-        if t.phase.is_failure() {
-            failed.push(t);
-        } else if t.phase.is_active() {
-            active.push(t);
-        }
+            .entry((v.namespace.as_str(), v.name.as_str()))
+            .or_default();
     }
+    let (failed, active): (Vec<_>, Vec<_>) =
+        center.flagged_tasks().partition(|t| t.phase.is_failure());
     out.family(&f::BACKUPS);
     for ((ns, vault), by_outcome) in &counts {
         for outcome in Outcome::ALL {
@@ -292,17 +284,17 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     }
     out.family(&f::BACKUP_FAILED_INFO);
     for t in &failed {
-        let view = center.view(t);
+        let (reason, data_type) = center.detail(&center.view(t));
         out.sample(
             &[
                 ("namespace", &t.namespace),
                 ("backup", &t.name),
                 ("backuplocation", &t.vault),
                 ("backup_type", t.backup_type.as_str()),
-                ("data_type", center.data_type(&view).as_str()),
+                ("data_type", data_type.as_str()),
                 ("from_schedule", &t.schedule),
                 ("phase", t.phase.as_str()),
-                ("reason", center.reason(&view).as_str()),
+                ("reason", reason.as_str()),
                 ("engine", t.engine.as_str()),
             ],
             1.0,

@@ -1,0 +1,164 @@
+//! Synthetic backup centers at scale, as raw objects the way the API server returns them
+//! (realistic metadata, labels, spec and status), for the benchmarks.
+
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+
+pub struct Scale {
+    pub tasks: usize,
+    pub vaults: usize,
+    pub schedules: usize,
+    /// Per mille of tasks that failed (half Failed, half PartiallyFailed).
+    pub failed_per_mille: usize,
+    /// Per mille of tasks still running.
+    pub active_per_mille: usize,
+}
+
+/// The target: 100 000 tasks (5 % failed, 1 % in progress), 1 000 vaults and schedules.
+pub const TARGET: Scale = Scale {
+    tasks: 100_000,
+    vaults: 1_000,
+    schedules: 1_000,
+    failed_per_mille: 50,
+    active_per_mille: 10,
+};
+
+pub const NAMESPACE: &str = "velero";
+
+fn uid(kind: u32, i: usize) -> String {
+    format!(
+        "{kind:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        i >> 16,
+        i & 0xfff,
+        (i >> 4) & 0xfff,
+        i
+    )
+}
+
+fn time(minutes_ago: usize) -> String {
+    let t = jiff::Timestamp::from_second(1_795_597_200 - (minutes_ago as i64) * 60)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub fn vault(i: usize) -> Value {
+    json!({
+        "apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+        "metadata": {"name": format!("vault-{i:04}"), "namespace": NAMESPACE, "uid": uid(1, i),
+                     "resourceVersion": "1", "generation": 1, "creationTimestamp": time(40_000),
+                     "labels": {"component": "velero"}},
+        "spec": {"provider": "aws", "default": i == 0, "accessMode": "ReadWrite",
+                 "objectStorage": {"bucket": format!("backups-{i:04}"), "prefix": "cluster-a"},
+                 "config": {"region": "eu-central-1", "s3Url": "https://s3.example.com"},
+                 "credential": {"name": "cloud-credentials", "key": "cloud"}},
+        "status": {"phase": if i % 50 == 7 { "Unavailable" } else { "Available" },
+                   "lastValidationTime": time(1), "lastSyncedTime": time(1)}
+    })
+}
+
+pub fn schedule(i: usize, vaults: usize) -> Value {
+    let cron = [
+        "0 2 * * *",
+        "0 */6 * * *",
+        "@every 6h",
+        "0 3 * * 6",
+        "30 1 * * 1-5",
+    ][i % 5];
+    json!({
+        "apiVersion": "velero.io/v1", "kind": "Schedule",
+        "metadata": {"name": format!("schedule-{i:04}"), "namespace": NAMESPACE, "uid": uid(2, i),
+                     "resourceVersion": "1", "generation": 1, "creationTimestamp": time(40_000)},
+        "spec": {"schedule": cron, "paused": i % 20 == 3, "useOwnerReferencesInBackup": false,
+                 "template": {"storageLocation": format!("vault-{:04}", i % vaults),
+                              "includedNamespaces": [format!("app-{i}")], "ttl": "720h0m0s"}},
+        "status": {"phase": "Enabled", "lastBackup": time(60)}
+    })
+}
+
+/// Task `i` with a given phase; names follow Velero's `<schedule>-<timestamp>`.
+pub fn task(i: usize, scale: &Scale, phase: &str) -> Value {
+    let schedule = i % scale.schedules;
+    let started = 60 + (i % 40_000);
+    let mut status = json!({
+        "phase": phase, "startTimestamp": time(started), "version": 1, "formatVersion": "1.1.0",
+        "expiration": time(0), "progress": {"totalItems": 812, "itemsBackedUp": 812},
+        "csiVolumeSnapshotsAttempted": 2, "csiVolumeSnapshotsCompleted": 2,
+    });
+    if phase != "InProgress" {
+        status["completionTimestamp"] = json!(time(started - 30));
+    }
+    if phase == "Failed" {
+        status["failureReason"] = json!("velero backup process timeout");
+    }
+    if phase == "PartiallyFailed" {
+        status["errors"] = json!(3);
+        status["warnings"] = json!(1);
+    }
+    json!({
+        "apiVersion": "velero.io/v1", "kind": "Backup",
+        "metadata": {"name": format!("schedule-{schedule:04}-{i:08}"), "namespace": NAMESPACE,
+                     "uid": uid(3, i), "resourceVersion": "1", "generation": 5,
+                     "creationTimestamp": time(started),
+                     "labels": {"velero.io/schedule-name": format!("schedule-{schedule:04}"),
+                                "velero.io/storage-location": format!("vault-{:04}", i % scale.vaults)},
+                     "annotations": {"velero.io/source-cluster-k8s-gitversion": "v1.33.5",
+                                     "velero.io/source-cluster-k8s-major-version": "1",
+                                     "velero.io/source-cluster-k8s-minor-version": "33"}},
+        "spec": {"storageLocation": format!("vault-{:04}", i % scale.vaults),
+                 "includedNamespaces": [format!("app-{schedule}")], "ttl": "720h0m0s",
+                 "snapshotVolumes": true, "defaultVolumesToFsBackup": false,
+                 "csiSnapshotTimeout": "10m0s", "itemOperationTimeout": "4h0m0s",
+                 "hooks": {}, "metadata": {}},
+        "status": status
+    })
+}
+
+/// The phase task `i` has at the given scale.
+pub fn phase_of(i: usize, scale: &Scale) -> &'static str {
+    let m = i % 1000;
+    if m < scale.failed_per_mille / 2 {
+        "Failed"
+    } else if m < scale.failed_per_mille {
+        "PartiallyFailed"
+    } else if m < scale.failed_per_mille + scale.active_per_mille {
+        "InProgress"
+    } else {
+        "Completed"
+    }
+}
+
+/// Every object of a backup center at `scale`, one at a time.
+pub fn for_each_object(scale: &Scale, mut f: impl FnMut(Value)) {
+    (0..scale.vaults).map(vault).for_each(&mut f);
+    (0..scale.schedules)
+        .map(|i| schedule(i, scale.vaults))
+        .for_each(&mut f);
+    (0..scale.tasks)
+        .map(|i| task(i, scale, phase_of(i, scale)))
+        .for_each(&mut f);
+}
+
+/// Peak and current resident memory of this process, in bytes (Linux /proc).
+pub fn rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .unwrap_or(0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
