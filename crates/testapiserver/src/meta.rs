@@ -86,7 +86,7 @@ impl ContinueToken {
     }
 
     pub(crate) fn decode(token: &str) -> Option<Self> {
-        if token.len() % 2 != 0 {
+        if !token.len().is_multiple_of(2) {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..token.len())
