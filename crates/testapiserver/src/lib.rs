@@ -46,6 +46,8 @@
 //!   fields, namespace existence checks or cascading deletion. The `status` subresource works
 //!   for get/replace/patch, but the main resource also accepts status changes.
 
+#![warn(missing_docs)]
+
 mod discovery;
 mod error;
 mod faults;
