@@ -229,10 +229,8 @@ impl Inventory {
                     None => false,
                 };
                 self.task_index.add(new);
-                if recompute {
-                    if let Some(old) = &old {
-                        self.recompute_runs(engine, &old.namespace, &old.schedule);
-                    }
+                if let (true, Some(old)) = (recompute, &old) {
+                    self.recompute_runs(engine, &old.namespace, &old.schedule);
                 }
             }
             Record::Schedule(s) => {
