@@ -148,6 +148,23 @@ impl Prometheus {
         }
     }
 
+    /// GETs another API endpoint (e.g. `/api/v1/metadata?metric=up`); returns its `data` after
+    /// checking `status` is `success`.
+    pub async fn api(&self, path_and_query: &str) -> serde_json::Value {
+        let (status, body) = self.get(path_and_query).await;
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|error| {
+            panic!(
+                "GET {path_and_query}: HTTP {status}, body is not JSON ({error}): {}",
+                lossy(&body)
+            )
+        });
+        assert_eq!(
+            json["status"], "success",
+            "GET {path_and_query} failed: {json}"
+        );
+        json["data"].clone()
+    }
+
     async fn query_api(&self, promql: &str, time_ms: Option<i64>) -> Vec<Sample> {
         let mut path = format!("/api/v1/query?query={}", percent_encode(promql));
         if let Some(ms) = time_ms {
