@@ -10,7 +10,9 @@ mod support;
 use std::{collections::BTreeMap, ffi::OsStr, time::Duration};
 
 use support::{
+    http,
     prometheus::{Prometheus, PrometheusOptions, Sample, ScrapeTarget},
+    promtool,
     serve::{Serve, example},
 };
 
@@ -18,10 +20,15 @@ use support::{
 const SNAPSHOT_UNIX: &str = "1795597200";
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Starts `serve` on an example and a Prometheus scraping it every second; returns once the
-/// first scrape succeeded.
+/// Starts `serve` on an example, checks its 0.0.4 output with promtool, and starts a Prometheus
+/// scraping it every second; returns once the first scrape succeeded.
 async fn scraped(name: &str) -> (Serve, Prometheus) {
     let serve = Serve::start(&[OsStr::new("--snapshot"), example(name).as_os_str()]);
+    let text = http::get(&serve.url("/metrics"), &[]).await;
+    assert_eq!(text.status, 200, "{}", serve.stderr());
+    if let Err(complaint) = promtool::check_metrics(&text.body) {
+        panic!("{name}: {complaint}");
+    }
     let prometheus = Prometheus::start(PrometheusOptions {
         targets: vec![ScrapeTarget {
             job: "backupscope".to_owned(),

@@ -292,8 +292,8 @@ fn config_yaml(options: &PrometheusOptions) -> String {
     yaml
 }
 
-/// A loopback port that was free a moment ago (Prometheus binds it right after).
-fn free_port() -> u16 {
+/// A loopback port that was free a moment ago (for a server that binds it right after).
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
 }
