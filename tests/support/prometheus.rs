@@ -148,6 +148,23 @@ impl Prometheus {
         }
     }
 
+    /// GETs another API endpoint (e.g. `/api/v1/metadata?metric=up`); returns its `data` after
+    /// checking `status` is `success`.
+    pub async fn api(&self, path_and_query: &str) -> serde_json::Value {
+        let (status, body) = self.get(path_and_query).await;
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|error| {
+            panic!(
+                "GET {path_and_query}: HTTP {status}, body is not JSON ({error}): {}",
+                lossy(&body)
+            )
+        });
+        assert_eq!(
+            json["status"], "success",
+            "GET {path_and_query} failed: {json}"
+        );
+        json["data"].clone()
+    }
+
     async fn query_api(&self, promql: &str, time_ms: Option<i64>) -> Vec<Sample> {
         let mut path = format!("/api/v1/query?query={}", percent_encode(promql));
         if let Some(ms) = time_ms {
@@ -275,8 +292,8 @@ fn config_yaml(options: &PrometheusOptions) -> String {
     yaml
 }
 
-/// A loopback port that was free a moment ago (Prometheus binds it right after).
-fn free_port() -> u16 {
+/// A loopback port that was free a moment ago (for a server that binds it right after).
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
 }

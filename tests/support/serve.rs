@@ -1,0 +1,174 @@
+//! `backupscope serve` as a child process: the real binary, started on a free loopback port
+//! whose address is read from the line it prints, killed on drop.
+
+use std::{
+    ffi::{OsStr, OsString},
+    fs::File,
+    io::{BufRead as _, BufReader},
+    path::PathBuf,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc::{self, RecvTimeoutError},
+    time::{Duration, Instant},
+};
+
+use super::tempdir::TempDir;
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+const EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+const LISTENING: &str = "backupscope listening on ";
+
+/// A bundled example snapshot, e.g. `example("ack-cluster")`.
+pub fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+}
+
+/// A running `backupscope serve`.
+pub struct Serve {
+    child: Child,
+    scheme: String,
+    address: String,
+    dir: TempDir,
+}
+
+/// Why `serve` did not come up: it exited (with this status) or never printed its address.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub status: Option<ExitStatus>,
+    pub stderr: String,
+}
+
+impl Serve {
+    /// Starts `backupscope serve <args>` (with `--listen 127.0.0.1:0` unless `args` name a
+    /// listen address) and waits for its address; panics with its stderr if it does not start.
+    pub fn start<S: AsRef<OsStr>>(args: &[S]) -> Serve {
+        Self::try_start(args).unwrap_or_else(|failure| {
+            panic!(
+                "backupscope serve did not start (exit status {:?}):\n{}",
+                failure.status, failure.stderr
+            )
+        })
+    }
+
+    /// Like [`Serve::start`], for tests that expect a refusal.
+    pub fn try_start<S: AsRef<OsStr>>(args: &[S]) -> Result<Serve, StartFailure> {
+        let dir = TempDir::new("serve");
+        let log_path = dir.path().join("stderr.log");
+        let log = File::create(&log_path).expect("create the serve stderr log");
+        let mut args: Vec<OsString> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+        if !args
+            .iter()
+            .any(|a| a.to_string_lossy().starts_with("--listen"))
+        {
+            args.extend(["--listen".into(), "127.0.0.1:0".into()]);
+        }
+        let mut command = Command::new(env!("CARGO_BIN_EXE_backupscope"));
+        command
+            .arg("serve")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log);
+        // The caller's environment must not change what is served.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("BACKUPSCOPE_") {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command.spawn().expect("spawn backupscope serve");
+        let stdout = child.stdout.take().expect("serve stdout is piped");
+        let (lines_tx, lines) = mpsc::channel();
+        // Drains stdout until the process ends, so a chatty child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut serve = Serve {
+            child,
+            scheme: String::new(),
+            address: String::new(),
+            dir,
+        };
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    let Some(url) = line.strip_prefix(LISTENING) else {
+                        continue;
+                    };
+                    let Some((scheme, address)) = url.trim().split_once("://") else {
+                        continue;
+                    };
+                    serve.scheme = scheme.to_owned();
+                    serve.address = address.to_owned();
+                    return Ok(serve);
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    // stdout closed before the address line: the process is ending.
+                    let status = serve.wait_exit();
+                    return Err(StartFailure {
+                        status,
+                        stderr: serve.stderr(),
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(StartFailure {
+                        status: None,
+                        stderr: format!(
+                            "no address line after {START_TIMEOUT:?}; stderr:\n{}",
+                            serve.stderr()
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// `<scheme>://<address><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}://{}{path}", self.scheme, self.address)
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    /// Waits a bounded time for the process to exit; kills it if it does not.
+    fn wait_exit(&mut self) -> Option<ExitStatus> {
+        let deadline = Instant::now() + EXIT_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("backupscope serve stderr:\n{}", self.stderr());
+        }
+    }
+}
