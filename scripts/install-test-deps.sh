@@ -2,11 +2,14 @@
 # Installs the real parts the tests run against (Debian packages), only when missing.
 #   prometheus             -> /usr/bin/prometheus, /usr/bin/promtool
 #   prometheus-alertmanager -> /usr/bin/prometheus-alertmanager, /usr/bin/amtool
+#   openssl                -> test certificates
 set -euo pipefail
 
 need=()
 command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+# openssl makes the throwaway CA and certificate of the TLS test.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -115,14 +115,20 @@ fn pipeline(objects: &[Value]) {
         d.render(now, Format::Table).expect("render");
     }
     let collector = Collector::new(CollectOptions::default());
-    for format in [exposition::Format::Prometheus004, exposition::Format::OpenMetrics100] {
+    for format in [
+        exposition::Format::Prometheus004,
+        exposition::Format::OpenMetrics100,
+    ] {
         let mut buf = Vec::new();
         let mut encoder = TextEncoder::new(&mut buf, format);
         collector.collect(&center, None, &mut encoder);
         encoder.finish();
         assert!(std::str::from_utf8(&buf).is_ok());
     }
-    assert_eq!(inventory.task_index.counts, inventory.rebuilt_task_index().counts);
+    assert_eq!(
+        inventory.task_index.counts,
+        inventory.rebuilt_task_index().counts
+    );
 }
 
 #[test]

@@ -28,8 +28,9 @@ pub struct AppState {
     pub engine: Option<Engine>,
     /// Fixed evaluation instant (`--now`), for reproducible output.
     pub now: Option<Timestamp>,
-    /// The backup-center part of the last rendering, reused while the inventory is unchanged.
-    pub cache: Arc<Mutex<Option<Rendered>>>,
+    /// The backup-center part of the last rendering per format, reused while the inventory is
+    /// unchanged (Prometheus servers of different versions may ask for different formats).
+    pub cache: Arc<Mutex<Vec<Rendered>>>,
 }
 
 /// Rendered backup-center families of one inventory revision in one format.
@@ -76,26 +77,34 @@ impl AppState {
         let Ok(mut cache) = self.cache.lock() else {
             return;
         };
-        let fresh = cache
-            .as_ref()
-            .is_some_and(|c| c.revision == inventory.revision() && c.format == format);
-        if !fresh {
-            let mut body = Vec::with_capacity(cache.as_ref().map_or(64 * 1024, |c| c.body.len()));
+        let revision = inventory.revision();
+        let slot = match cache.iter().position(|c| c.format == format) {
+            Some(i) => i,
+            None => {
+                cache.push(Rendered {
+                    revision: u64::MAX,
+                    format,
+                    body: Vec::new(),
+                    series: Vec::new(),
+                });
+                cache.len() - 1
+            }
+        };
+        let rendered = &mut cache[slot];
+        if rendered.revision != revision {
+            let mut body = Vec::with_capacity(rendered.body.len().max(64 * 1024));
             // Not finished here: `finish` closes an OpenMetrics exposition, and the own
             // families still follow; the combined output is finished below.
             let series = self
                 .collector
                 .collect_center(&center, &mut TextEncoder::new(&mut body, format));
-            *cache = Some(Rendered {
-                revision: inventory.revision(),
+            *rendered = Rendered {
+                revision,
                 format,
                 body,
                 series,
-            });
+            };
         }
-        let Some(rendered) = cache.as_ref() else {
-            return;
-        };
         buf.extend_from_slice(&rendered.body);
         let mut encoder = TextEncoder::new(buf, format);
         self.collector.collect_own(
