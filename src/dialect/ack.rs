@@ -2,10 +2,10 @@
 //! BackupSchedule, ApplicationRestore. Field paths follow ../shared/reference/ack-backup-center.md;
 //! several are RECALLED there, so each has a lenient fallback and a missing field reads empty.
 
+use super::common;
 use super::fields::{self, at, string};
 use crate::model::{
-    BackupTask, BackupType, DataType, Engine, Record, RestoreTask, Schedule, TaskPhase, Vault,
-    VaultPhase, VolumeEvidence, cadence,
+    BackupTask, BackupType, DataType, Engine, Record, Schedule, TaskPhase, VolumeEvidence,
 };
 use serde_json::Value;
 
@@ -17,35 +17,12 @@ const VAULT_ANNOTATION: &str = "csdr.alibabacloud.com/backuplocations";
 
 pub fn map(kind: &str, obj: &Value) -> Option<Record> {
     Some(match kind {
-        "BackupLocation" => Record::Vault(vault(obj)),
+        "BackupLocation" => Record::Vault(common::vault(obj, Engine::Ack)),
         "ApplicationBackup" => Record::Backup(backup(obj)),
         "BackupSchedule" => Record::Schedule(schedule(obj)),
-        "ApplicationRestore" => Record::Restore(restore(obj)),
+        "ApplicationRestore" => Record::Restore(common::restore(obj, Engine::Ack, String::new())),
         _ => return None,
     })
-}
-
-fn vault(obj: &Value) -> Vault {
-    let raw_phase = string(obj, &["status", "phase"]);
-    Vault {
-        engine: Engine::Ack,
-        namespace: fields::namespace(obj),
-        name: fields::name(obj),
-        created: fields::created(obj),
-        provider: string(obj, &["spec", "provider"]),
-        bucket: string(obj, &["spec", "objectStorage", "bucket"]),
-        prefix: string(obj, &["spec", "objectStorage", "prefix"]),
-        region: string(obj, &["spec", "config", "region"]),
-        // The CR writes `internal`/`public`, the console `Public`: compare lower-cased.
-        network_policy: string(obj, &["spec", "config", "network"]).to_lowercase(),
-        phase: VaultPhase::parse(&raw_phase),
-        raw_phase,
-        last_validation: fields::time(obj, &["status", "lastValidationTime"]),
-        message: string(obj, &["status", "message"]),
-        default: false,
-        access_mode: string(obj, &["spec", "accessMode"]),
-        credential_secret: string(obj, &["spec", "credential", "name"]),
-    }
 }
 
 /// The vault named by the JSON annotation the console writes, the fallback vault link.
@@ -102,7 +79,7 @@ fn backup(obj: &Value) -> BackupTask {
         started: fields::time(obj, &["status", "startTimestamp"]),
         completed: fields::time(obj, &["status", "completionTimestamp"]),
         expiration: fields::time(obj, &["status", "expiration"]),
-        message: first_nonempty(obj, &[&["status", "message"], &["status", "failureReason"]]),
+        message: common::failure_message(obj),
         errors: fields::count(obj, &["status", "errors"]),
         warnings: fields::count(obj, &["status", "warnings"]),
         included_namespaces: fields::strings(obj, &["spec", "includedNamespaces"]),
@@ -111,11 +88,6 @@ fn backup(obj: &Value) -> BackupTask {
 }
 
 fn schedule(obj: &Value) -> Schedule {
-    let cron = string(obj, &["spec", "schedule"]);
-    let (interval_seconds, cron_error) = match cadence::expected_interval_seconds(&cron) {
-        Ok(s) => (Some(s), String::new()),
-        Err(e) => (None, e.to_string()),
-    };
     let template = at(obj, &["spec", "template"]);
     let mut vault = template
         .map(|t| string(t, &["storageLocation"]))
@@ -123,52 +95,13 @@ fn schedule(obj: &Value) -> Schedule {
     if vault.is_empty() {
         vault = annotated_vault(obj);
     }
-    Schedule {
-        engine: Engine::Ack,
-        namespace: fields::namespace(obj),
-        name: fields::name(obj),
-        created: fields::created(obj),
-        cron,
-        interval_seconds,
-        cron_error,
-        paused: fields::boolean(obj, &["spec", "paused"]).unwrap_or(false),
-        vault,
-        backup_type: backup_type(template),
-        raw_phase: string(obj, &["status", "phase"]),
-        last_backup: fields::time(obj, &["status", "lastBackup"]),
-    }
-}
-
-fn restore(obj: &Value) -> RestoreTask {
-    let raw_phase = string(obj, &["status", "phase"]);
-    RestoreTask {
-        engine: Engine::Ack,
-        namespace: fields::namespace(obj),
-        name: fields::name(obj),
-        created: fields::created(obj),
-        backup: string(obj, &["spec", "backupName"]),
-        schedule: String::new(),
-        phase: TaskPhase::parse_or_new(Some(&raw_phase)),
-        raw_phase,
-        started: fields::time(obj, &["status", "startTimestamp"]),
-        completed: fields::time(obj, &["status", "completionTimestamp"]),
-        message: first_nonempty(obj, &[&["status", "message"], &["status", "failureReason"]]),
-        errors: fields::count(obj, &["status", "errors"]),
-        warnings: fields::count(obj, &["status", "warnings"]),
-    }
-}
-
-pub(super) fn first_nonempty(obj: &Value, paths: &[&[&str]]) -> String {
-    paths
-        .iter()
-        .map(|p| string(obj, p))
-        .find(|s| !s.is_empty())
-        .unwrap_or_default()
+    common::schedule(obj, Engine::Ack, vault, backup_type(template))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::VaultPhase;
     use serde_json::json;
 
     fn task(v: Value) -> BackupTask {

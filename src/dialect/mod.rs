@@ -2,6 +2,7 @@
 //! returns them) into model records. Every decision about what a field means lives here.
 
 pub mod ack;
+mod common;
 pub mod components;
 mod fields;
 pub mod velero;

@@ -1,11 +1,10 @@
 //! Upstream Velero (`velero.io/v1`): BackupStorageLocation, Backup, Schedule, Restore and
 //! PodVolumeBackup, per ../shared/reference/velero.md §1.
 
-use super::ack::first_nonempty;
+use super::common;
 use super::fields::{self, string};
 use crate::model::{
-    BackupTask, BackupType, Engine, PodVolumeBackup, Record, RestoreTask, Schedule, TaskPhase,
-    Vault, VaultPhase, VolumeEvidence, cadence,
+    BackupTask, BackupType, Engine, PodVolumeBackup, Record, TaskPhase, VolumeEvidence,
 };
 use serde_json::Value;
 
@@ -16,10 +15,29 @@ const BACKUP_NAME_LABEL: &str = "velero.io/backup-name";
 
 pub fn map(kind: &str, obj: &Value) -> Option<Record> {
     Some(match kind {
-        "BackupStorageLocation" => Record::Vault(vault(obj)),
+        "BackupStorageLocation" => Record::Vault(common::vault(obj, Engine::Velero)),
         "Backup" => Record::Backup(backup(obj)),
-        "Schedule" => Record::Schedule(schedule(obj)),
-        "Restore" => Record::Restore(restore(obj)),
+        "Schedule" => {
+            let template = fields::at(obj, &["spec", "template"]);
+            let vault = template
+                .map(|t| string(t, &["storageLocation"]))
+                .unwrap_or_default();
+            Record::Schedule(common::schedule(
+                obj,
+                Engine::Velero,
+                vault,
+                backup_type(template),
+            ))
+        }
+        "Restore" => {
+            // The schedule whose latest good backup is restored (`velero restore create
+            // --from-schedule`), else the label Velero copies from it.
+            let mut schedule = string(obj, &["spec", "scheduleName"]);
+            if schedule.is_empty() {
+                schedule = fields::label(obj, SCHEDULE_LABEL);
+            }
+            Record::Restore(common::restore(obj, Engine::Velero, schedule))
+        }
         "PodVolumeBackup" => Record::PodVolumeBackup(PodVolumeBackup {
             namespace: fields::namespace(obj),
             name: fields::name(obj),
@@ -28,34 +46,6 @@ pub fn map(kind: &str, obj: &Value) -> Option<Record> {
         }),
         _ => return None,
     })
-}
-
-fn vault(obj: &Value) -> Vault {
-    let raw_phase = string(obj, &["status", "phase"]);
-    Vault {
-        engine: Engine::Velero,
-        namespace: fields::namespace(obj),
-        name: fields::name(obj),
-        created: fields::created(obj),
-        provider: string(obj, &["spec", "provider"]),
-        bucket: string(obj, &["spec", "objectStorage", "bucket"]),
-        prefix: string(obj, &["spec", "objectStorage", "prefix"]),
-        region: string(obj, &["spec", "config", "region"]),
-        network_policy: string(obj, &["spec", "config", "network"]).to_lowercase(),
-        // A BSL that was never validated has no phase yet (the CRD default is Unavailable,
-        // but an empty phase means "not checked", which is InProgress in vault terms).
-        phase: if raw_phase.is_empty() {
-            VaultPhase::InProgress
-        } else {
-            VaultPhase::parse(&raw_phase)
-        },
-        raw_phase,
-        last_validation: fields::time(obj, &["status", "lastValidationTime"]),
-        message: string(obj, &["status", "message"]),
-        default: fields::boolean(obj, &["spec", "default"]).unwrap_or(false),
-        access_mode: string(obj, &["spec", "accessMode"]),
-        credential_secret: string(obj, &["spec", "credential", "name"]),
-    }
 }
 
 /// Velero has no BackupType field: a backup copies volume data unless it turns both volume
@@ -86,16 +76,6 @@ fn snapshot_count(obj: &Value) -> Option<u64> {
     (!counts.is_empty()).then(|| counts.iter().sum())
 }
 
-fn failure_message(obj: &Value) -> String {
-    let reason = first_nonempty(obj, &[&["status", "failureReason"], &["status", "message"]]);
-    let validation = fields::strings(obj, &["status", "validationErrors"]).join("; ");
-    match (reason.is_empty(), validation.is_empty()) {
-        (_, true) => reason,
-        (true, false) => format!("validation failed: {validation}"),
-        (false, false) => format!("{reason}; validation failed: {validation}"),
-    }
-}
-
 fn backup(obj: &Value) -> BackupTask {
     let raw_phase = string(obj, &["status", "phase"]);
     let mut vault = string(obj, &["spec", "storageLocation"]);
@@ -119,7 +99,7 @@ fn backup(obj: &Value) -> BackupTask {
         started: fields::time(obj, &["status", "startTimestamp"]),
         completed: fields::time(obj, &["status", "completionTimestamp"]),
         expiration: fields::time(obj, &["status", "expiration"]),
-        message: failure_message(obj),
+        message: common::failure_message(obj),
         errors: fields::count(obj, &["status", "errors"]),
         warnings: fields::count(obj, &["status", "warnings"]),
         included_namespaces: fields::strings(obj, &["spec", "includedNamespaces"]),
@@ -127,57 +107,10 @@ fn backup(obj: &Value) -> BackupTask {
     }
 }
 
-fn schedule(obj: &Value) -> Schedule {
-    let cron = string(obj, &["spec", "schedule"]);
-    let (interval_seconds, cron_error) = match cadence::expected_interval_seconds(&cron) {
-        Ok(s) => (Some(s), String::new()),
-        Err(e) => (None, e.to_string()),
-    };
-    let template = fields::at(obj, &["spec", "template"]);
-    Schedule {
-        engine: Engine::Velero,
-        namespace: fields::namespace(obj),
-        name: fields::name(obj),
-        created: fields::created(obj),
-        cron,
-        interval_seconds,
-        cron_error,
-        paused: fields::boolean(obj, &["spec", "paused"]).unwrap_or(false),
-        vault: template
-            .map(|t| string(t, &["storageLocation"]))
-            .unwrap_or_default(),
-        backup_type: backup_type(template),
-        raw_phase: string(obj, &["status", "phase"]),
-        last_backup: fields::time(obj, &["status", "lastBackup"]),
-    }
-}
-
-fn restore(obj: &Value) -> RestoreTask {
-    let raw_phase = string(obj, &["status", "phase"]);
-    let mut schedule = string(obj, &["spec", "scheduleName"]);
-    if schedule.is_empty() {
-        schedule = fields::label(obj, SCHEDULE_LABEL);
-    }
-    RestoreTask {
-        engine: Engine::Velero,
-        namespace: fields::namespace(obj),
-        name: fields::name(obj),
-        created: fields::created(obj),
-        backup: string(obj, &["spec", "backupName"]),
-        schedule,
-        phase: TaskPhase::parse_or_new(Some(&raw_phase)),
-        raw_phase,
-        started: fields::time(obj, &["status", "startTimestamp"]),
-        completed: fields::time(obj, &["status", "completionTimestamp"]),
-        message: failure_message(obj),
-        errors: fields::count(obj, &["status", "errors"]),
-        warnings: fields::count(obj, &["status", "warnings"]),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::VaultPhase;
     use serde_json::json;
 
     fn task(v: Value) -> BackupTask {

@@ -1,0 +1,98 @@
+//! What ACK's CRDs share with Velero's: the backup center mirrors Velero's BackupStorageLocation,
+//! Schedule and Restore shapes, so both dialects read vaults, schedules and restores here and
+//! differ only in the links they pass in.
+
+use super::fields::{self, string};
+use crate::model::{
+    BackupType, Engine, RestoreTask, Schedule, TaskPhase, Vault, VaultPhase, cadence,
+};
+use serde_json::Value;
+
+/// A vault (BackupLocation / BackupStorageLocation).
+pub fn vault(obj: &Value, engine: Engine) -> Vault {
+    let raw_phase = string(obj, &["status", "phase"]);
+    Vault {
+        engine,
+        namespace: fields::namespace(obj),
+        name: fields::name(obj),
+        created: fields::created(obj),
+        provider: string(obj, &["spec", "provider"]),
+        bucket: string(obj, &["spec", "objectStorage", "bucket"]),
+        prefix: string(obj, &["spec", "objectStorage", "prefix"]),
+        region: string(obj, &["spec", "config", "region"]),
+        // ACK's CR writes `internal`/`public`, its console `Public`: compare lower-cased.
+        network_policy: string(obj, &["spec", "config", "network"]).to_lowercase(),
+        // A vault that was never checked has no phase yet (Velero's CRD default would say
+        // Unavailable); in vault terms that is InProgress.
+        phase: if raw_phase.is_empty() {
+            VaultPhase::InProgress
+        } else {
+            VaultPhase::parse(&raw_phase)
+        },
+        raw_phase,
+        last_validation: fields::time(obj, &["status", "lastValidationTime"]),
+        message: string(obj, &["status", "message"]),
+        default: fields::boolean(obj, &["spec", "default"]).unwrap_or(false),
+        access_mode: string(obj, &["spec", "accessMode"]),
+        credential_secret: string(obj, &["spec", "credential", "name"]),
+    }
+}
+
+/// A schedule; `vault` and `backup_type` come from the dialect, which knows its template.
+pub fn schedule(obj: &Value, engine: Engine, vault: String, backup_type: BackupType) -> Schedule {
+    let cron = string(obj, &["spec", "schedule"]);
+    let (interval_seconds, cron_error) = match cadence::expected_interval_seconds(&cron) {
+        Ok(s) => (Some(s), String::new()),
+        Err(e) => (None, e.to_string()),
+    };
+    Schedule {
+        engine,
+        namespace: fields::namespace(obj),
+        name: fields::name(obj),
+        created: fields::created(obj),
+        cron,
+        interval_seconds,
+        cron_error,
+        paused: fields::boolean(obj, &["spec", "paused"]).unwrap_or(false),
+        vault,
+        backup_type,
+        raw_phase: string(obj, &["status", "phase"]),
+        last_backup: fields::time(obj, &["status", "lastBackup"]),
+    }
+}
+
+/// A restore task; `schedule` is the schedule whose backup it restores, when known.
+pub fn restore(obj: &Value, engine: Engine, schedule: String) -> RestoreTask {
+    let raw_phase = string(obj, &["status", "phase"]);
+    RestoreTask {
+        engine,
+        namespace: fields::namespace(obj),
+        name: fields::name(obj),
+        created: fields::created(obj),
+        backup: string(obj, &["spec", "backupName"]),
+        schedule,
+        phase: TaskPhase::parse_or_new(Some(&raw_phase)),
+        raw_phase,
+        started: fields::time(obj, &["status", "startTimestamp"]),
+        completed: fields::time(obj, &["status", "completionTimestamp"]),
+        message: failure_message(obj),
+        errors: fields::count(obj, &["status", "errors"]),
+        warnings: fields::count(obj, &["status", "warnings"]),
+    }
+}
+
+/// The controller's own words on a failure: Velero's `failureReason` and `validationErrors`,
+/// ACK's `status.message` (each system writes only its own field).
+pub fn failure_message(obj: &Value) -> String {
+    let reason = [&["status", "failureReason"][..], &["status", "message"][..]]
+        .iter()
+        .map(|p| string(obj, p))
+        .find(|s| !s.is_empty())
+        .unwrap_or_default();
+    let validation = fields::strings(obj, &["status", "validationErrors"]).join("; ");
+    match (reason.is_empty(), validation.is_empty()) {
+        (_, true) => reason,
+        (true, false) => format!("validation failed: {validation}"),
+        (false, false) => format!("{reason}; validation failed: {validation}"),
+    }
+}
