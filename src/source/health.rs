@@ -75,11 +75,13 @@ impl SourceHealth {
         self.states.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Every registered source has completed its first list (readiness).
-    pub fn all_synced(&self) -> bool {
+    /// Readiness: every source has completed its first list, or has failed with a reason
+    /// (a resource the service account may not read must not keep the whole exporter unready;
+    /// `backupscope_source_up` reports it instead).
+    pub fn all_settled(&self) -> bool {
         self.states
             .lock()
-            .map(|s| s.values().all(|st| st.synced))
+            .map(|s| s.values().all(|st| st.synced || !st.last_error.is_empty()))
             .unwrap_or(false)
     }
 }
@@ -92,13 +94,16 @@ mod tests {
     fn down_then_event_is_up_again() {
         let h = SourceHealth::new();
         h.register("csdr/backups");
-        assert!(!h.all_synced());
+        h.register("csdr/pods");
+        assert!(!h.all_settled());
         h.down("csdr/backups", "forbidden");
         assert_eq!(h.snapshot()["csdr/backups"].last_error, "forbidden");
+        h.synced("csdr/pods");
+        assert!(h.all_settled(), "a forbidden source does not block readiness");
         h.event("csdr/backups");
         h.synced("csdr/backups");
         let s = &h.snapshot()["csdr/backups"];
         assert!(s.up && s.synced && s.last_error.is_empty());
-        assert!(h.all_synced());
+        assert!(h.all_settled());
     }
 }

@@ -118,7 +118,7 @@ impl AppState {
     }
 
     fn ready(&self) -> bool {
-        self.health.as_ref().is_none_or(|h| h.all_synced())
+        self.health.as_ref().is_none_or(|h| h.all_settled())
     }
 }
 
