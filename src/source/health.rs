@@ -26,7 +26,11 @@ impl SourceHealth {
 
     fn with(&self, source: &str, f: impl FnOnce(&mut SourceState)) {
         if let Ok(mut states) = self.states.lock() {
-            f(states.entry(source.to_string()).or_default());
+            // Called for every watch event: look up before allocating a key.
+            match states.get_mut(source) {
+                Some(state) => f(state),
+                None => f(states.entry(source.to_string()).or_default()),
+            }
         }
     }
 
@@ -55,8 +59,13 @@ impl SourceHealth {
 
     /// An event arrived: the stream works.
     pub fn event(&self, source: &str) {
+        self.events(source, 1);
+    }
+
+    /// `n` events arrived together.
+    pub fn events(&self, source: &str, n: u64) {
         self.with(source, |s| {
-            s.events += 1;
+            s.events += n;
             if !s.up {
                 s.up = true;
                 s.last_error.clear();
