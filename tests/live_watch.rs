@@ -86,9 +86,14 @@ impl Live {
     /// Waits until the inventory equals the server's state and every source but `down` is
     /// up and synced.
     async fn converge(&self, what: &str, down: &[&str]) {
+        self.converge_without(what, down, &[]).await;
+    }
+
+    /// [`converge`](Self::converge), not expecting the objects of the `unread` sources.
+    async fn converge_without(&self, what: &str, down: &[&str], unread: &[&str]) {
         let deadline = Instant::now() + WAIT;
         loop {
-            let want = expected(&self.server);
+            let want = expected(&self.server, unread);
             let mut problems = {
                 let inv = self.inventory.read().expect("inventory lock");
                 differences(&inv, &want)
@@ -164,12 +169,32 @@ fn in_scope(obj: &Value) -> bool {
     }
 }
 
-/// The server's truth, mapped through the dialects into a fresh inventory.
-fn expected(server: &TestApiServer) -> Inventory {
+/// The `source` label of the stream an object arrives on: `<namespace>/<plural>`.
+fn source_of(obj: &Value) -> String {
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    let plural = cluster::ACK_KINDS
+        .iter()
+        .chain(cluster::VELERO_KINDS.iter())
+        .find(|(k, _)| *k == kind)
+        .map_or_else(
+            || format!("{}s", kind.to_lowercase()),
+            |(_, p)| p.to_string(),
+        );
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    format!("{ns}/{plural}")
+}
+
+/// The server's truth, mapped through the dialects into a fresh inventory, leaving out the
+/// objects of the `unread` sources.
+fn expected(server: &TestApiServer, unread: &[&str]) -> Inventory {
     let mut inv = Inventory::new();
     for (api, kind) in cluster::all_kinds() {
         for obj in server.list_objects(api, kind) {
             if in_scope(&obj)
+                && !unread.contains(&source_of(&obj).as_str())
                 && let Ok(Mapped::Record(r)) = dialect::map(&obj)
             {
                 inv.apply(*r);
@@ -625,6 +650,51 @@ async fn forbidden_resource_is_down_others_keep_working_then_recover() {
     s.compact();
     s.forbid("applicationbackups", false);
     live.converge("recovered after missed changes", &[]).await;
+    live.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_forbidden_from_the_start_does_not_block_readiness() {
+    let source = "csdr/backupschedules";
+    let live = Live::start(|s| {
+        load_both_examples(s);
+        s.forbid("backupschedules", true);
+    })
+    .await;
+    live.converge_without("initial sync, one resource forbidden", &[source], &[source])
+        .await;
+    let state = live.health.snapshot()[source].clone();
+    assert!(!state.up && !state.synced, "{state:?}");
+    assert!(
+        state
+            .last_error
+            .contains("backupschedules.csdr.alibabacloud.com"),
+        "{state:?}"
+    );
+    assert!(
+        live.health.all_synced(),
+        "a refused resource must not keep the rest unready"
+    );
+    assert!(
+        live.inventory
+            .read()
+            .expect("lock")
+            .schedules
+            .ack
+            .is_empty()
+    );
+
+    live.server.forbid("backupschedules", false);
+    live.converge(&format!("{source} allowed again"), &[]).await;
+    assert!(
+        !live
+            .inventory
+            .read()
+            .expect("lock")
+            .schedules
+            .ack
+            .is_empty()
+    );
     live.stop().await;
 }
 

@@ -9,6 +9,8 @@ pub struct SourceState {
     pub up: bool,
     /// The first complete list has been applied.
     pub synced: bool,
+    /// The first list has been applied or has failed: the source has said what it can.
+    pub settled: bool,
     pub events: u64,
     /// Why the source is down; empty when up.
     pub last_error: String,
@@ -53,6 +55,7 @@ impl SourceHealth {
                 tracing::warn!(source, error, "source down");
             }
             s.up = false;
+            s.settled = true;
             s.last_error = error.to_string();
         });
     }
@@ -76,6 +79,7 @@ impl SourceHealth {
     pub fn synced(&self, source: &str) {
         self.with(source, |s| {
             s.synced = true;
+            s.settled = true;
             s.up = true;
         });
     }
@@ -84,11 +88,14 @@ impl SourceHealth {
         self.states.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Every registered source has completed its first list (readiness).
+    /// Readiness: every registered source has completed its first list, or failed it. A
+    /// resource the cluster refuses (403) must not keep the whole exporter unready, which
+    /// would hide every other metric from a Service-based scrape; it shows as
+    /// `backupscope_source_up 0` instead, and recovers by itself.
     pub fn all_synced(&self) -> bool {
         self.states
             .lock()
-            .map(|s| s.values().all(|st| st.synced))
+            .map(|s| s.values().all(|st| st.settled))
             .unwrap_or(false)
     }
 }
@@ -104,6 +111,8 @@ mod tests {
         assert!(!h.all_synced());
         h.down("csdr/backups", "forbidden");
         assert_eq!(h.snapshot()["csdr/backups"].last_error, "forbidden");
+        // Down on its first attempt: settled, so it does not block readiness.
+        assert!(h.all_synced());
         h.event("csdr/backups");
         h.synced("csdr/backups");
         let s = &h.snapshot()["csdr/backups"];

@@ -31,7 +31,7 @@ const APPLY_BATCH: usize = 256;
 
 /// Why a list failed.
 enum ListError {
-    /// The continue token expired (410): start the list again at once.
+    /// The continue token expired (410): the list must start again.
     Gone,
     Failed(String),
 }
@@ -94,7 +94,11 @@ pub async fn run(
                     health.synced(&t.source);
                     v
                 }
-                Err(ListError::Gone) => continue,
+                Err(ListError::Gone) => {
+                    // The list outlived its snapshot; start over, but never in a tight loop.
+                    backoff.wait().await;
+                    continue;
+                }
                 Err(ListError::Failed(message)) => {
                     health.down(&t.source, &message);
                     backoff.wait().await;
