@@ -858,6 +858,7 @@ async fn randomized_mutations_with_drops_and_relists_converge() {
         .map(|(k, _)| *k)
         .chain(["Deployment", "DaemonSet", "Pod", "Event"])
         .collect();
+    let lists_before = s.stats().requests("list");
     let mut rng = Lcg(0x5eed_cafe);
     let (mut applied, mut deleted, mut drops, mut compactions, mut failures) = (0, 0, 0, 0, 0);
     for step in 1..=STEPS {
@@ -914,5 +915,10 @@ async fn randomized_mutations_with_drops_and_relists_converge() {
             "the run left objects of several kinds"
         );
     }
+    let lists = s.stats().requests("list") - lists_before;
+    assert!(
+        lists >= compactions * live.sources.len() as u64,
+        "every compaction made every source relist: {lists} lists"
+    );
     live.stop().await;
 }
