@@ -331,7 +331,7 @@ pub(super) fn describe_error(t: &Target, e: &kube::Error) -> String {
 pub fn inventory_from_list(targets: &[Target], objects: &[(usize, Value)]) -> Inventory {
     let mut inventory = Inventory::new();
     for (i, v) in objects {
-        if let Some(change) = targets[*i].change(v) {
+        if let Some(change) = targets.get(*i).and_then(|t| t.change(v)) {
             change.apply(&mut inventory);
         }
     }
