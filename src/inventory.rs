@@ -95,22 +95,42 @@ pub struct TaskIndex {
     pub runs: HashMap<(Engine, String, String), RunIndex>,
 }
 
+/// A task's place in time: (time, name), the name breaking ties.
+type TimeKey = (Option<Timestamp>, String);
+
 /// The tasks of one schedule, summarised.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunIndex {
     pub total: u64,
     /// Newest Completed task: (completion, else start, else creation time; name).
-    pub last_success: Option<(Option<Timestamp>, String)>,
+    pub last_success: Option<TimeKey>,
     /// Newest task: (start, else creation time; name).
-    pub last_task: Option<(Option<Timestamp>, String)>,
+    pub last_task: Option<TimeKey>,
+    /// Every task and every success of the schedule in time order, so the newest is known
+    /// after any change, even when the newest goes away: re-finding it by walking all tasks
+    /// made bulk changes (a schedule's tasks deleted newest first) quadratic.
+    tasks: BTreeSet<TimeKey>,
+    successes: BTreeSet<TimeKey>,
 }
 
-fn success_key(t: &BackupTask) -> Option<(Option<Timestamp>, String)> {
+impl RunIndex {
+    fn refresh(&mut self) {
+        self.total = self.tasks.len() as u64;
+        if self.last_task.as_ref() != self.tasks.last() {
+            self.last_task = self.tasks.last().cloned();
+        }
+        if self.last_success.as_ref() != self.successes.last() {
+            self.last_success = self.successes.last().cloned();
+        }
+    }
+}
+
+fn success_key(t: &BackupTask) -> Option<TimeKey> {
     (t.phase == TaskPhase::Completed)
         .then(|| (t.completed.or(t.started).or(t.created), t.name.clone()))
 }
 
-fn task_key(t: &BackupTask) -> (Option<Timestamp>, String) {
+fn task_key(t: &BackupTask) -> TimeKey {
     (t.started.or(t.created), t.name.clone())
 }
 
@@ -127,21 +147,29 @@ impl TaskIndex {
             .runs
             .entry((t.engine, t.namespace.clone(), t.schedule.clone()))
             .or_default();
-        run.total += 1;
-        let success = success_key(t);
-        if success.is_some() && success > run.last_success {
-            run.last_success = success;
+        run.tasks.insert(task_key(t));
+        if let Some(success) = success_key(t) {
+            run.successes.insert(success);
         }
-        let latest = Some(task_key(t));
-        if latest > run.last_task {
-            run.last_task = latest;
-        }
+        run.refresh();
     }
 
-    /// Takes `old` out. `replacement` is the new version of the same task, if any: when it
-    /// keeps or raises a maximum, the maximum need not be recomputed.
-    /// Returns whether the schedule's run summary must be recomputed from all tasks.
-    fn remove(&mut self, old: &BackupTask, replacement: Option<&BackupTask>) -> bool {
+    /// Whether two versions of a task sit in the same places of the index: then replacing
+    /// one with the other leaves the index as it is.
+    fn same_entries(a: &BackupTask, b: &BackupTask) -> bool {
+        a.phase == b.phase
+            && a.started == b.started
+            && a.created == b.created
+            && a.completed == b.completed
+            && a.vault == b.vault
+            && a.schedule == b.schedule
+            && a.engine == b.engine
+            && a.namespace == b.namespace
+            && a.name == b.name
+    }
+
+    /// Takes `old` out.
+    fn remove(&mut self, old: &BackupTask) {
         let counts_key = (old.engine, old.namespace.clone(), old.vault.clone());
         if let Some(c) = self.counts.get_mut(&counts_key) {
             let slot = &mut c[old.phase.outcome() as usize];
@@ -154,22 +182,17 @@ impl TaskIndex {
             .remove(&(old.engine, old.namespace.clone(), old.name.clone()));
         let run_key = (old.engine, old.namespace.clone(), old.schedule.clone());
         let Some(run) = self.runs.get_mut(&run_key) else {
-            return false;
+            return;
         };
-        run.total = run.total.saturating_sub(1);
-        if run.total == 0 {
-            self.runs.remove(&run_key);
-            return false;
+        run.tasks.remove(&task_key(old));
+        if let Some(success) = success_key(old) {
+            run.successes.remove(&success);
         }
-        let same_schedule = replacement.filter(|r| r.schedule == old.schedule);
-        let lost_success = run
-            .last_success
-            .as_ref()
-            .is_some_and(|(_, n)| *n == old.name)
-            && same_schedule.and_then(success_key) < run.last_success;
-        let lost_latest = run.last_task.as_ref().is_some_and(|(_, n)| *n == old.name)
-            && same_schedule.map(task_key) < run.last_task;
-        lost_success || lost_latest
+        if run.tasks.is_empty() {
+            self.runs.remove(&run_key);
+        } else {
+            run.refresh();
+        }
     }
 }
 
@@ -208,30 +231,31 @@ impl Inventory {
 
     /// Inserts or replaces a record.
     pub fn apply(&mut self, record: Record) {
+        let key = record.key();
+        let id = ns_name(&key);
+        // Most updates touch fields the model does not keep (progress, resourceVersion):
+        // nothing changes, and views keep what they cached for this revision.
+        if self.holds(&id, &record) {
+            return;
+        }
         self.revision += 1;
         // A replaced PVB or event may point elsewhere now: drop its index entries first.
-        let key = record.key();
         if matches!(key.kind, RecordKind::PodVolumeBackup | RecordKind::Event) {
             self.remove(&key);
         }
-        let id = ns_name(&key);
         match record {
             Record::Vault(v) => {
                 self.vaults.get_mut(v.engine).insert(id, v);
             }
             Record::Backup(b) => {
-                let engine = b.engine;
-                let map = self.backups.get_mut(engine);
-                let old = map.insert(id.clone(), b);
-                let Some(new) = map.get(&id) else { return };
-                let recompute = match &old {
-                    Some(old) => self.task_index.remove(old, Some(new)),
-                    None => false,
-                };
-                self.task_index.add(new);
-                if let (true, Some(old)) = (recompute, &old) {
-                    self.recompute_runs(engine, &old.namespace, &old.schedule);
+                let old = self.backups.get(b.engine).get(&id);
+                if !old.is_some_and(|old| TaskIndex::same_entries(old, &b)) {
+                    if let Some(old) = old {
+                        self.task_index.remove(old);
+                    }
+                    self.task_index.add(&b);
                 }
+                self.backups.get_mut(b.engine).insert(id, b);
             }
             Record::Schedule(s) => {
                 self.schedules.get_mut(s.engine).insert(id, s);
@@ -265,28 +289,20 @@ impl Inventory {
         }
     }
 
-    /// Rebuilds one schedule's run summary from its tasks: only needed when its newest task
-    /// (or newest success) went away or moved back in time, which is rare.
-    fn recompute_runs(&mut self, engine: Engine, namespace: &str, schedule: &str) {
-        let key = (engine, namespace.to_string(), schedule.to_string());
-        let mut fresh = RunIndex::default();
-        for t in self.backups.get(engine).values() {
-            if t.namespace == namespace && t.schedule == schedule {
-                fresh.total += 1;
-                let success = success_key(t);
-                if success.is_some() && success > fresh.last_success {
-                    fresh.last_success = success;
-                }
-                let latest = Some(task_key(t));
-                if latest > fresh.last_task {
-                    fresh.last_task = latest;
-                }
-            }
-        }
-        if fresh.total == 0 {
-            self.task_index.runs.remove(&key);
-        } else {
-            self.task_index.runs.insert(key, fresh);
+    /// Whether exactly this record is stored already.
+    fn holds(&self, id: &NsName, record: &Record) -> bool {
+        match record {
+            Record::Vault(v) => self.vaults.get(v.engine).get(id) == Some(v),
+            Record::Backup(b) => self.backups.get(b.engine).get(id) == Some(b),
+            Record::Schedule(s) => self.schedules.get(s.engine).get(id) == Some(s),
+            Record::Restore(r) => self.restores.get(r.engine).get(id) == Some(r),
+            Record::PodVolumeBackup(p) => self.pod_volume_backups.get(id) == Some(p),
+            Record::Workload(w) => match w.kind {
+                WorkloadKind::Deployment => self.deployments.get(id) == Some(w),
+                WorkloadKind::DaemonSet => self.daemonsets.get(id) == Some(w),
+            },
+            Record::Pod(p) => self.pods.get(id) == Some(p),
+            Record::Event(e) => self.events.get(id) == Some(e),
         }
     }
 
@@ -298,9 +314,7 @@ impl Inventory {
             RecordKind::Vault => self.vaults.get_mut(engine).remove(&id).is_some(),
             RecordKind::Backup => match self.backups.get_mut(engine).remove(&id) {
                 Some(old) => {
-                    if self.task_index.remove(&old, None) {
-                        self.recompute_runs(engine, &old.namespace, &old.schedule);
-                    }
+                    self.task_index.remove(&old);
                     true
                 }
                 None => false,

@@ -145,6 +145,7 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
         None => {
             let client = live::client(&args.kube).await?;
             let targets = live::plan(&client, &args.kube).await?;
+            note_if_nothing_installed(&targets);
             let health = SourceHealth::new();
             let objects = live::list_all(&client, &targets, args.kube.page_size, &health).await;
             warn_down(&health);
@@ -156,6 +157,17 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
         now: args.now.unwrap_or_else(Timestamp::now),
         engine: args.engine.engine(),
     })
+}
+
+/// Empty dashboards deserve a reason: the cluster serves neither backup system's CRDs.
+fn note_if_nothing_installed(targets: &[live::Target]) {
+    if targets.iter().all(|t| t.engine.is_none()) {
+        eprintln!(
+            "note: neither the ACK backup center ({}) nor Velero ({}) is installed in this cluster",
+            crate::dialect::ack::GROUP,
+            crate::dialect::velero::GROUP
+        );
+    }
 }
 
 /// Tells the user which parts of the cluster could not be read (and so are missing).
@@ -192,6 +204,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Snapshot(args) => {
             let client = live::client(&args.kube).await?;
             let targets = live::plan(&client, &args.kube).await?;
+            note_if_nothing_installed(&targets);
             let health = SourceHealth::new();
             let objects = live::list_all(&client, &targets, args.kube.page_size, &health).await;
             warn_down(&health);

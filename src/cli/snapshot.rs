@@ -21,7 +21,7 @@ pub fn write(
         if obj.get("kind").and_then(Value::as_str) == Some("Secret") {
             continue;
         }
-        let t = &targets[i];
+        let Some(t) = targets.get(i) else { continue };
         let group = if t.resource.group.is_empty() {
             String::new()
         } else {

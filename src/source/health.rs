@@ -9,6 +9,8 @@ pub struct SourceState {
     pub up: bool,
     /// The first complete list has been applied.
     pub synced: bool,
+    /// The first list has been applied or has failed: the source has said what it can.
+    pub settled: bool,
     pub events: u64,
     /// Why the source is down; empty when up.
     pub last_error: String,
@@ -26,7 +28,11 @@ impl SourceHealth {
 
     fn with(&self, source: &str, f: impl FnOnce(&mut SourceState)) {
         if let Ok(mut states) = self.states.lock() {
-            f(states.entry(source.to_string()).or_default());
+            // Called for every watch event: look up before allocating a key.
+            match states.get_mut(source) {
+                Some(state) => f(state),
+                None => f(states.entry(source.to_string()).or_default()),
+            }
         }
     }
 
@@ -49,14 +55,20 @@ impl SourceHealth {
                 tracing::warn!(source, error, "source down");
             }
             s.up = false;
+            s.settled = true;
             s.last_error = error.to_string();
         });
     }
 
     /// An event arrived: the stream works.
     pub fn event(&self, source: &str) {
+        self.events(source, 1);
+    }
+
+    /// `n` events arrived together.
+    pub fn events(&self, source: &str, n: u64) {
         self.with(source, |s| {
-            s.events += 1;
+            s.events += n;
             if !s.up {
                 s.up = true;
                 s.last_error.clear();
@@ -67,6 +79,7 @@ impl SourceHealth {
     pub fn synced(&self, source: &str) {
         self.with(source, |s| {
             s.synced = true;
+            s.settled = true;
             s.up = true;
         });
     }
@@ -75,13 +88,14 @@ impl SourceHealth {
         self.states.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Readiness: every source has completed its first list, or has failed with a reason
-    /// (a resource the service account may not read must not keep the whole exporter unready;
-    /// `backupscope_source_up` reports it instead).
+    /// Readiness: every registered source has completed its first list, or failed it. A
+    /// resource the cluster refuses (403) must not keep the whole exporter unready, which
+    /// would hide every other metric from a Service-based scrape; it shows as
+    /// `backupscope_source_up 0` instead, and recovers by itself.
     pub fn all_settled(&self) -> bool {
         self.states
             .lock()
-            .map(|s| s.values().all(|st| st.synced || !st.last_error.is_empty()))
+            .map(|s| s.values().all(|st| st.settled))
             .unwrap_or(false)
     }
 }
@@ -99,7 +113,8 @@ mod tests {
         h.down("csdr/backups", "forbidden");
         assert_eq!(h.snapshot()["csdr/backups"].last_error, "forbidden");
         h.synced("csdr/pods");
-        assert!(h.all_settled(), "a forbidden source does not block readiness");
+        // Down on its first attempt: settled, so it does not block readiness.
+        assert!(h.all_settled());
         h.event("csdr/backups");
         h.synced("csdr/backups");
         let s = &h.snapshot()["csdr/backups"];

@@ -5,19 +5,17 @@
 //! backup center needs, never Secrets.
 
 use super::health::SourceHealth;
+use super::reflector;
 use crate::dialect::{self, Mapped, ack, velero};
 use crate::inventory::Inventory;
-use crate::model::{Engine, RecordKey, RecordKind, WorkloadKind};
-use futures::TryStreamExt;
+use crate::model::{Engine, Record, RecordKey, RecordKind, WorkloadKind};
 use k8s_openapi::api::{
     apps::v1::{DaemonSet, Deployment},
     core::v1::{Event as CoreEvent, Pod},
 };
-use kube::api::{Api, ApiResource, DynamicObject, ListParams};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Client, Config};
+use kube::api::{ApiResource, DynamicObject};
+use kube::{Client, Config, Resource};
 use serde_json::Value;
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -59,9 +57,40 @@ pub struct Target {
     pub engine: Option<Engine>,
 }
 
+/// What one raw object does to the inventory.
+pub(super) enum Change {
+    Upsert(Box<Record>),
+    /// Gone, or no longer relevant (an event turned Normal, a pod relabelled).
+    Remove(RecordKey),
+    /// Unreadable: the previous version, if any, stays.
+    Keep(RecordKey),
+}
+
+impl Change {
+    /// Applies the change; returns the key it concerned.
+    pub(super) fn apply(self, inv: &mut Inventory) -> RecordKey {
+        match self {
+            Change::Upsert(r) => {
+                let key = r.key();
+                inv.apply(*r);
+                key
+            }
+            Change::Remove(key) => {
+                inv.remove(&key);
+                key
+            }
+            Change::Keep(key) => key,
+        }
+    }
+}
+
 impl Target {
-    fn api(&self, client: &Client) -> Api<DynamicObject> {
-        Api::namespaced_with(client.clone(), &self.namespace, &self.resource)
+    /// Requests for this resource in this namespace.
+    pub(super) fn request(&self) -> kube::core::Request {
+        kube::core::Request::new(DynamicObject::url_path(
+            &self.resource,
+            Some(&self.namespace),
+        ))
     }
 
     fn key(&self, namespace: &str, name: &str) -> RecordKey {
@@ -73,14 +102,45 @@ impl Target {
         }
     }
 
-    /// The raw object with its type filled in: list items of built-in kinds come without it.
-    fn to_value(&self, mut obj: DynamicObject) -> Value {
-        obj.types = Some(kube::api::TypeMeta {
-            api_version: self.resource.api_version.clone(),
-            kind: self.resource.kind.clone(),
-        });
-        obj.metadata.managed_fields = None;
-        serde_json::to_value(&obj).unwrap_or(Value::Null)
+    /// The raw object with its type filled in (list items of built-in kinds come without it)
+    /// and without managedFields, which nothing reads and support bundles need not carry.
+    pub(super) fn typed(&self, mut obj: Value) -> Value {
+        if let Some(map) = obj.as_object_mut() {
+            map.entry("apiVersion")
+                .or_insert_with(|| Value::String(self.resource.api_version.clone()));
+            map.entry("kind")
+                .or_insert_with(|| Value::String(self.resource.kind.clone()));
+            if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("managedFields");
+            }
+        }
+        obj
+    }
+
+    fn key_of(&self, obj: &Value) -> Option<RecordKey> {
+        let meta = obj.get("metadata")?;
+        let ns = meta.get("namespace").and_then(Value::as_str)?;
+        let name = meta.get("name").and_then(Value::as_str)?;
+        Some(self.key(ns, name))
+    }
+
+    /// What an added or modified object (type filled in) does to the inventory; `None` for
+    /// an object without namespace or name.
+    pub(super) fn change(&self, obj: &Value) -> Option<Change> {
+        let key = self.key_of(obj)?;
+        Some(match dialect::map(obj) {
+            Ok(Mapped::Record(r)) => Change::Upsert(r),
+            Ok(Mapped::Irrelevant | Mapped::UnknownKind) => Change::Remove(key),
+            Err(e) => {
+                tracing::warn!(source = %self.source, name = %key.name, error = %e, "unreadable object skipped");
+                Change::Keep(key)
+            }
+        })
+    }
+
+    /// What a deleted object does to the inventory.
+    pub(super) fn deletion(&self, obj: &Value) -> Option<Change> {
+        self.key_of(obj).map(Change::Remove)
     }
 }
 
@@ -148,18 +208,6 @@ pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Vec<Target
                 targets.push(target(ar, ns, record, Some(Engine::Ack)));
             }
         }
-        // migrate-controller lives in kube-system: read only its own objects there.
-        let mut deploy = target(
-            builtin::<Deployment>(),
-            "kube-system",
-            RecordKind::Workload(WorkloadKind::Deployment),
-            None,
-        );
-        deploy.fields = Some("metadata.name=migrate-controller".into());
-        targets.push(deploy);
-        let mut pods = target(builtin::<Pod>(), "kube-system", RecordKind::Pod, None);
-        pods.labels = Some("app=migrate-controller".into());
-        targets.push(pods);
     }
     if let Some(group) = &velero_group {
         let mut velero_namespaces = args.velero_namespace.clone();
@@ -183,6 +231,22 @@ pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Vec<Target
                 namespaces.push(ns.clone());
             }
         }
+    }
+    // migrate-controller lives in kube-system: read only its own objects there, unless
+    // kube-system is read whole anyway (two targets on one namespace would each remove the
+    // other's objects when they relist).
+    if ack_group.is_some() && !namespaces.iter().any(|ns| ns == "kube-system") {
+        let mut deploy = target(
+            builtin::<Deployment>(),
+            "kube-system",
+            RecordKind::Workload(WorkloadKind::Deployment),
+            None,
+        );
+        deploy.fields = Some("metadata.name=migrate-controller".into());
+        targets.push(deploy);
+        let mut pods = target(builtin::<Pod>(), "kube-system", RecordKind::Pod, None);
+        pods.labels = Some("app=migrate-controller".into());
+        targets.push(pods);
     }
     for ns in &namespaces {
         targets.push(target(
@@ -227,154 +291,51 @@ pub async fn list_all(
 ) -> Vec<(usize, Value)> {
     let mut out = Vec::new();
     for (i, t) in targets.iter().enumerate() {
-        let api = t.api(client);
-        let mut params = ListParams::default().limit(page_size);
-        if let Some(l) = &t.labels {
-            params = params.labels(l);
-        }
-        if let Some(f) = &t.fields {
-            params = params.fields(f);
-        }
-        let mut continue_token: Option<String> = None;
-        loop {
-            let mut page_params = params.clone();
-            if let Some(c) = &continue_token {
-                page_params = page_params.continue_token(c);
+        let mut objects = Vec::new();
+        let listed = reflector::list_pages(client, t, page_size, |page| {
+            objects.extend(page.into_iter().map(|o| (i, o)));
+        })
+        .await;
+        match listed {
+            Ok(_) => {
+                health.up(&t.source);
+                out.extend(objects);
             }
-            match api.list(&page_params).await {
-                Ok(list) => {
-                    continue_token = list.metadata.continue_.filter(|c| !c.is_empty());
-                    out.extend(list.items.into_iter().map(|o| (i, t.to_value(o))));
-                    if continue_token.is_none() {
-                        health.up(&t.source);
-                        break;
-                    }
-                }
-                Err(e) => {
-                    health.down(&t.source, &describe_error(t, &e));
-                    break;
-                }
-            }
+            Err((e, _)) => health.down(&t.source, &describe_error(t, &e)),
         }
     }
     out
 }
 
 /// A user-facing explanation of a failed request, naming the missing permission for a 403.
-fn describe_error(t: &Target, e: &kube::Error) -> String {
+pub(super) fn describe_error(t: &Target, e: &kube::Error) -> String {
+    let resource = if t.resource.group.is_empty() {
+        t.resource.plural.clone()
+    } else {
+        format!("{}.{}", t.resource.plural, t.resource.group)
+    };
     match e {
         kube::Error::Api(status) if status.code == 403 => format!(
-            "forbidden: grant list and watch on {}{} in namespace {} ({})",
-            t.resource.plural,
-            if t.resource.group.is_empty() {
-                String::new()
-            } else {
-                format!(".{}", t.resource.group)
-            },
-            t.namespace,
-            status.message
+            "forbidden: grant list and watch on {resource} in namespace {} ({})",
+            t.namespace, status.message
         ),
-        other => other.to_string(),
+        kube::Error::Api(status) => format!(
+            "reading {resource} in namespace {}: HTTP {} {}: {}",
+            t.namespace, status.code, status.reason, status.message
+        ),
+        other => format!("reading {resource} in namespace {}: {other}", t.namespace),
     }
-}
-
-/// Applies one raw object of a target to the inventory.
-fn apply(inventory: &RwLock<Inventory>, t: &Target, value: &Value) -> Option<RecordKey> {
-    let ns = value
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)?;
-    let name = value.pointer("/metadata/name").and_then(Value::as_str)?;
-    let key = t.key(ns, name);
-    let mapped = dialect::map(value);
-    let Ok(mut inv) = inventory.write() else {
-        return None;
-    };
-    match mapped {
-        Ok(Mapped::Record(r)) => inv.apply(*r),
-        // No longer relevant (an event turned Normal, a pod relabelled): forget it.
-        Ok(Mapped::Irrelevant | Mapped::UnknownKind) => {
-            inv.remove(&key);
-        }
-        Err(e) => tracing::warn!(source = %t.source, name, error = %e, "unreadable object skipped"),
-    }
-    Some(key)
 }
 
 /// Fills an inventory from a one-shot list of every target.
 pub fn inventory_from_list(targets: &[Target], objects: &[(usize, Value)]) -> Inventory {
-    let inventory = RwLock::new(Inventory::new());
+    let mut inventory = Inventory::new();
     for (i, v) in objects {
-        apply(&inventory, &targets[*i], v);
-    }
-    inventory.into_inner().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Watches one target for ever, keeping the inventory equal to the cluster's state: applies
-/// adds and updates, removes deletes, and after every (re)list removes what the list no
-/// longer contains. Errors make the source down and are retried with backoff.
-pub async fn watch(
-    client: Client,
-    t: Target,
-    page_size: u32,
-    inventory: Arc<RwLock<Inventory>>,
-    health: Arc<SourceHealth>,
-) {
-    let mut config = watcher::Config::default().page_size(page_size);
-    if let Some(l) = &t.labels {
-        config = config.labels(l);
-    }
-    if let Some(f) = &t.fields {
-        config = config.fields(f);
-    }
-    let stream = watcher(t.api(&client), config).default_backoff();
-    futures::pin_mut!(stream);
-    let mut seen: Option<HashSet<RecordKey>> = None;
-    loop {
-        match stream.try_next().await {
-            Ok(Some(event)) => {
-                health.event(&t.source);
-                match event {
-                    watcher::Event::Init => seen = Some(HashSet::new()),
-                    watcher::Event::InitApply(obj) => {
-                        if let Some(key) = apply(&inventory, &t, &t.to_value(obj)) {
-                            seen.get_or_insert_with(HashSet::new).insert(key);
-                        }
-                    }
-                    watcher::Event::InitDone => {
-                        let seen = seen.take().unwrap_or_default();
-                        if let Ok(mut inv) = inventory.write() {
-                            for key in inv.keys(t.kind, t.engine) {
-                                if key.namespace == t.namespace && !seen.contains(&key) {
-                                    inv.remove(&key);
-                                }
-                            }
-                        }
-                        health.synced(&t.source);
-                    }
-                    watcher::Event::Apply(obj) => {
-                        apply(&inventory, &t, &t.to_value(obj));
-                    }
-                    watcher::Event::Delete(obj) => {
-                        let ns = obj.metadata.namespace.clone().unwrap_or_default();
-                        let name = obj.metadata.name.clone().unwrap_or_default();
-                        if let Ok(mut inv) = inventory.write() {
-                            inv.remove(&t.key(&ns, &name));
-                        }
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let message = match &e {
-                    watcher::Error::InitialListFailed(k)
-                    | watcher::Error::WatchStartFailed(k)
-                    | watcher::Error::WatchFailed(k) => describe_error(&t, k),
-                    other => other.to_string(),
-                };
-                health.down(&t.source, &message);
-            }
+        if let Some(change) = targets.get(*i).and_then(|t| t.change(v)) {
+            change.apply(&mut inventory);
         }
     }
+    inventory
 }
 
 /// Starts a watch task per target.
@@ -390,7 +351,7 @@ pub fn spawn_watches(
         .map(|t| {
             health.register(&t.source);
             let span = tracing::info_span!("watch", source = %t.source);
-            let fut = watch(
+            let fut = reflector::run(
                 client.clone(),
                 t,
                 page_size,

@@ -3,4 +3,5 @@
 
 pub mod health;
 pub mod kube;
+mod reflector;
 pub mod snapshot;

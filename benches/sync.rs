@@ -1,0 +1,305 @@
+//! Live source benchmark (issue: "Live cluster source"): the real `backupscope serve` binary,
+//! as a child process so that its memory is measured alone, watches the in-repo test API
+//! server loaded with 100 000 backup tasks, 1 000 vaults and 1 000 schedules. Reports
+//! - time to initial sync: from spawning the child until /readyz answers 200;
+//! - peak RSS (VmHWM) and steady RSS (VmRSS after settling) of the child;
+//! - the rate at which it applies watch updates: N status updates are written to existing
+//!   tasks and the child's `backupscope_watch_events_total` is polled until it grew by N.
+//!
+//! Run: `cargo bench --bench sync` (prints figures; nothing is asserted on time).
+//! Optional arguments: `cargo bench --bench sync -- [updates] [rounds]`.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use testapiserver::{ResourceType, TestApiServer};
+
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// One plain HTTP/1.0 GET; returns (status, body).
+fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// Sum of every sample of one metric family in a text exposition.
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn metric(text: &str, name: &str, labels: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}{{{labels}}} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Peak and current resident memory of a process, in bytes.
+fn rss_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// The child's CPU time so far (user + system), from /proc/<pid>/stat.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+struct Serve {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Serve {
+    fn spawn(kubeconfig: &std::path::Path) -> Serve {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_backupscope"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--kubeconfig"])
+            .arg(kubeconfig)
+            .env("BACKUPSCOPE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn backupscope serve");
+        let stdout = child.stdout.take().expect("child stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listen line");
+        let addr = line
+            .trim()
+            .rsplit("//")
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Serve { child, addr }
+    }
+
+    fn metrics(&self) -> String {
+        get(self.addr, "/metrics")
+            .map(|(_, b)| b)
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Task `i` as written by the `wave`-th wave of updates (one update of every task): what a
+/// backup controller writes while tasks run. Every write changes the status (progress and
+/// the warnings count); in odd waves one task in 50 also moves its phase (a finished task
+/// back to InProgress, an unfinished one to Completed), so phase counts, flagged tasks and
+/// schedule summaries change too without turning the whole fleet into per-task series.
+fn updated_task(i: usize, wave: usize) -> Value {
+    let scale = fixtures::TARGET;
+    let original = fixtures::phase_of(i, &scale);
+    let phase = match (i % 50 == wave % 50, wave % 2, original) {
+        (true, 1, "InProgress") => "Completed",
+        (true, 1, _) => "InProgress",
+        _ => original,
+    };
+    let mut task = fixtures::task(i, &scale, phase);
+    task["status"]["progress"] = json!({"totalItems": 812, "itemsBackedUp": wave % 812});
+    task["status"]["warnings"] = json!(wave % 7);
+    task
+}
+
+fn main() {
+    let mut args = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .filter_map(|a| a.parse::<usize>().ok());
+    let updates = args.next().unwrap_or(200_000);
+    let rounds = args.next().unwrap_or(3).max(1);
+    let scale = fixtures::TARGET;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime
+        .block_on(TestApiServer::start())
+        .expect("start test API server");
+    for (kind, plural) in [
+        ("BackupStorageLocation", "backupstoragelocations"),
+        ("Backup", "backups"),
+        ("Schedule", "schedules"),
+        ("Restore", "restores"),
+        ("PodVolumeBackup", "podvolumebackups"),
+    ] {
+        server.register(ResourceType::new("velero.io", "v1", kind, plural, true));
+    }
+    // Keep every update of a round in each watch's buffer and in the history: the figure is
+    // backupscope's apply rate, not the cost of being evicted and resuming.
+    server.set_watch_buffer(updates + 1000);
+    server.set_history_limit(updates * 2 + 200_000);
+    let loaded = Instant::now();
+    let objects = (0..scale.vaults)
+        .map(fixtures::vault)
+        .chain((0..scale.schedules).map(|i| fixtures::schedule(i, scale.vaults)))
+        .chain((0..scale.tasks).map(|i| fixtures::task(i, &scale, fixtures::phase_of(i, &scale))));
+    let count = server.apply_many(objects).expect("load objects");
+    println!(
+        "loaded {count} objects ({} tasks, {} vaults, {} schedules) into the test API server in {:.2} s",
+        scale.tasks,
+        scale.vaults,
+        scale.schedules,
+        loaded.elapsed().as_secs_f64()
+    );
+
+    let dir = std::env::temp_dir().join(format!("backupscope-bench-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig_yaml("bench")).expect("write kubeconfig");
+
+    let mut syncs = Vec::new();
+    let mut peaks = Vec::new();
+    let mut steadies = Vec::new();
+    let mut rates = Vec::new();
+    for round in 1..=rounds {
+        let started = Instant::now();
+        let serve = Serve::spawn(&kubeconfig);
+        let pid = serve.child.id();
+        loop {
+            if matches!(get(serve.addr, "/readyz"), Ok((200, _))) {
+                break;
+            }
+            assert!(started.elapsed() < TIMEOUT, "not ready after {TIMEOUT:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let sync = started.elapsed().as_secs_f64();
+        let sync_cpu = cpu_seconds(pid);
+        let (peak_at_sync, _) = rss_of(pid);
+        std::thread::sleep(Duration::from_secs(3));
+        let (_, steady) = rss_of(pid);
+        let text = serve.metrics();
+        let tasks = metric(&text, "backupscope_objects", "resource=\"backups\"");
+        let before = metric_sum(&text, "backupscope_watch_events_total");
+        println!(
+            "round {round}: initial sync {sync:.2} s ({sync_cpu:.2} s CPU), {tasks} tasks in the \
+             inventory, peak RSS {:.1} MiB, steady RSS {:.1} MiB",
+            fixtures::mib(peak_at_sync),
+            fixtures::mib(steady)
+        );
+
+        // Updates: generated first, so that building JSON in this process does not compete
+        // with the child for the two cores during the measurement; then written by this
+        // thread in batches while another polls the child.
+        // Every wave (one update of each task) writes values no earlier wave wrote, so no
+        // update is a no-op for the model.
+        let waves = updates.div_ceil(scale.tasks);
+        let mut pending: Vec<Value> = (0..updates)
+            .map(|k| updated_task(k % scale.tasks, (round - 1) * waves + k / scale.tasks))
+            .collect();
+        let cpu_before = cpu_seconds(pid);
+        let addr = serve.addr;
+        let target = before + updates as f64;
+        let poller = std::thread::spawn(move || {
+            let t = Instant::now();
+            loop {
+                let text = get(addr, "/metrics").map(|(_, b)| b).unwrap_or_default();
+                let events = metric_sum(&text, "backupscope_watch_events_total");
+                if events >= target || t.elapsed() > TIMEOUT {
+                    return (t.elapsed().as_secs_f64(), events);
+                }
+                // A scrape renders every per-task series, so polling often would measure
+                // scrapes: poll slowly until the end is near, then finely.
+                let near = target - events < updates as f64 / 10.0;
+                std::thread::sleep(Duration::from_millis(if near { 20 } else { 500 }));
+            }
+        });
+        let written = Instant::now();
+        let mut sent = 0;
+        while !pending.is_empty() {
+            let batch: Vec<Value> = pending.drain(..pending.len().min(1000)).collect();
+            sent += server.apply_many(batch).expect("write updates");
+        }
+        assert_eq!(sent, updates);
+        let write_time = written.elapsed().as_secs_f64();
+        let (applied_time, events) = poller.join().expect("poller");
+        let applied = events - before;
+        let rate = applied / applied_time;
+        let cpu = cpu_seconds(pid) - cpu_before;
+        let (peak, rss_after) = rss_of(pid);
+        let text = serve.metrics();
+        let tasks_after = metric(&text, "backupscope_objects", "resource=\"backups\"");
+        println!(
+            "round {round}: {updates} updates written in {write_time:.2} s; backupscope applied \
+             {applied} in {applied_time:.2} s = {rate:.0} updates/s ({cpu:.2} s CPU, {:.1} µs \
+             CPU per update); {tasks_after} tasks after; peak RSS {:.1} MiB, RSS {:.1} MiB",
+            cpu * 1e6 / applied.max(1.0),
+            fixtures::mib(peak),
+            fixtures::mib(rss_after)
+        );
+        syncs.push(sync);
+        peaks.push(fixtures::mib(peak));
+        steadies.push(fixtures::mib(steady));
+        rates.push(rate);
+        drop(serve);
+    }
+    let stats = server.stats();
+    println!(
+        "test API server: {} lists, {} watches opened, {} watch events sent, {} watchers evicted",
+        stats.requests("list"),
+        stats.watches_opened,
+        stats.watch_events_sent,
+        stats.watchers_evicted
+    );
+    println!(
+        "median of {rounds}: initial sync {:.2} s (target <= 10 s), peak RSS {:.1} MiB (target <= \
+         250 MB = 238.4 MiB), steady RSS {:.1} MiB, {:.0} updates/s (target >= 20 000)",
+        fixtures::median(syncs),
+        fixtures::median(peaks),
+        fixtures::median(steadies),
+        fixtures::median(rates)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    runtime.block_on(server.shutdown());
+}

@@ -1,0 +1,365 @@
+//! One target's list+watch loop, keeping its share of the inventory equal to the cluster.
+//!
+//! kube-runtime's `watcher` hides successful reconnects, so a source that failed once (a 403
+//! later lifted, a 500, a network blip) would read as down until its next object change, which
+//! for a vault may be days. This loop reports every state it is in: a completed list or an
+//! established watch marks the source up, a failed request marks it down with the reason.
+//!
+//! Objects are decoded straight into `serde_json::Value` (the dialects' input): no detour
+//! through typed objects. A list is applied page by page, so a relist never holds the whole
+//! collection, then everything the list did not contain is removed: no ghosts after a 410.
+
+use super::health::SourceHealth;
+use super::kube::{Change, Target, describe_error};
+use crate::inventory::Inventory;
+use futures::{AsyncBufRead, AsyncBufReadExt, FutureExt, StreamExt};
+use kube::Client;
+use kube::api::{ListParams, WatchEvent, WatchParams};
+use kube::core::ObjectList;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// Server-side watch timeout; the apiserver's own default is 30-60 min, a shorter one bounds
+/// how long a silently broken connection can go unnoticed.
+const WATCH_TIMEOUT_SECONDS: u32 = 290;
+/// A watch that sends nothing (not even a bookmark) for this long is treated as dead.
+const WATCH_IDLE: Duration = Duration::from_secs(WATCH_TIMEOUT_SECONDS as u64 + 5);
+/// Watch events applied under one lock of the inventory, when they arrive together.
+const APPLY_BATCH: usize = 256;
+
+/// Why a list failed.
+enum ListError {
+    /// The continue token expired (410): the list must start again.
+    Gone,
+    Failed(String),
+}
+
+/// How a watch ended.
+enum WatchEnd {
+    /// Closed or timed out normally: resume from this version.
+    Resume(String),
+    /// The version is too old (410 Gone): relist.
+    Gone,
+    /// The request or the stream failed: back off, then resume from this version.
+    Failed(String, String),
+}
+
+/// Exponential backoff, 0.5 s doubling to 30 s with jitter, reset by any success.
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const MIN: Duration = Duration::from_millis(500);
+    const MAX: Duration = Duration::from_secs(30);
+
+    fn new() -> Self {
+        Backoff { next: Self::MIN }
+    }
+
+    fn reset(&mut self) {
+        self.next = Self::MIN;
+    }
+
+    async fn wait(&mut self) {
+        // Up to +25 % jitter, so sources that failed together do not retry in lockstep.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let jitter = self.next.mul_f64(f64::from(nanos % 1000) / 4000.0);
+        tokio::time::sleep(self.next + jitter).await;
+        self.next = (self.next * 2).min(Self::MAX);
+    }
+}
+
+/// Lists and watches one target for ever.
+pub async fn run(
+    client: Client,
+    t: Target,
+    page_size: u32,
+    inventory: Arc<RwLock<Inventory>>,
+    health: Arc<SourceHealth>,
+) {
+    let mut backoff = Backoff::new();
+    let mut resume: Option<String> = None;
+    loop {
+        let fresh = resume.is_none();
+        let version = match resume.take() {
+            Some(v) => v,
+            None => match relist(&client, &t, page_size, &inventory, &health).await {
+                Ok(v) => {
+                    health.synced(&t.source);
+                    v
+                }
+                Err(ListError::Gone) => {
+                    // The list outlived its snapshot; start over, but never in a tight loop.
+                    backoff.wait().await;
+                    continue;
+                }
+                Err(ListError::Failed(message)) => {
+                    health.down(&t.source, &message);
+                    backoff.wait().await;
+                    continue;
+                }
+            },
+        };
+        let started = Instant::now();
+        let (end, delivered) = watch(&client, &t, version, &inventory, &health).await;
+        if delivered > 0 {
+            backoff.reset();
+        }
+        match end {
+            WatchEnd::Resume(v) => {
+                // A watch that the server closes at once, again and again, must not spin.
+                if delivered == 0 && started.elapsed() < Duration::from_secs(1) {
+                    backoff.wait().await;
+                }
+                resume = Some(v);
+            }
+            WatchEnd::Gone => {
+                // A list that is already too old to watch from (heavy churn, a lagging
+                // apiserver cache) waits before the next one instead of relisting in a loop.
+                if fresh && delivered == 0 {
+                    backoff.wait().await;
+                }
+            }
+            WatchEnd::Failed(v, message) => {
+                health.down(&t.source, &message);
+                backoff.wait().await;
+                resume = Some(v);
+            }
+        }
+    }
+}
+
+fn list_params(t: &Target, page_size: u32) -> ListParams {
+    let mut params = ListParams::default().limit(page_size);
+    if let Some(l) = &t.labels {
+        params = params.labels(l);
+    }
+    if let Some(f) = &t.fields {
+        params = params.fields(f);
+    }
+    params
+}
+
+/// Lists a target page by page, handing each page's objects (type filled in) to `page`.
+/// Returns the list's resourceVersion.
+pub async fn list_pages(
+    client: &Client,
+    t: &Target,
+    page_size: u32,
+    mut page: impl FnMut(Vec<Value>),
+) -> Result<String, (kube::Error, bool)> {
+    let params = list_params(t, page_size);
+    let mut continue_token: Option<String> = None;
+    loop {
+        let mut page_params = params.clone();
+        if let Some(c) = &continue_token {
+            page_params = page_params.continue_token(c);
+        }
+        let mut request = t
+            .request()
+            .list(&page_params)
+            .map_err(|e| (kube::Error::BuildRequest(e), false))?;
+        request.extensions_mut().insert("list");
+        let list: ObjectList<Value> = client
+            .request(request)
+            .await
+            .map_err(|e| (e, continue_token.is_some()))?;
+        page(list.items.into_iter().map(|o| t.typed(o)).collect());
+        continue_token = list.metadata.continue_.filter(|c| !c.is_empty());
+        if continue_token.is_none() {
+            return Ok(list.metadata.resource_version.unwrap_or_default());
+        }
+    }
+}
+
+/// Lists the target into the inventory and removes what the list no longer holds.
+async fn relist(
+    client: &Client,
+    t: &Target,
+    page_size: u32,
+    inventory: &RwLock<Inventory>,
+    health: &SourceHealth,
+) -> Result<String, ListError> {
+    // Names suffice: every object of a target has the target's kind and namespace.
+    let mut seen: HashSet<String> = HashSet::new();
+    let listed = list_pages(client, t, page_size, |objects| {
+        health.events(&t.source, objects.len() as u64);
+        let changes: Vec<_> = objects.iter().filter_map(|o| t.change(o)).collect();
+        if let Ok(mut inv) = inventory.write() {
+            for change in changes {
+                seen.insert(change.apply(&mut inv).name);
+            }
+        }
+    })
+    .await;
+    let version = match listed {
+        Ok(v) if !v.is_empty() => v,
+        Ok(_) => {
+            return Err(ListError::Failed(format!(
+                "listing {} returned no resourceVersion",
+                t.source
+            )));
+        }
+        Err((kube::Error::Api(status), true)) if status.code == 410 => {
+            tracing::debug!(source = %t.source, "list continuation expired; listing again");
+            return Err(ListError::Gone);
+        }
+        Err((e, _)) => return Err(ListError::Failed(describe_error(t, &e))),
+    };
+    if let Ok(mut inv) = inventory.write() {
+        for key in inv.keys(t.kind, t.engine) {
+            if key.namespace == t.namespace && !seen.contains(&key.name) {
+                inv.remove(&key);
+            }
+        }
+    }
+    Ok(version)
+}
+
+/// Watches from `version` until the stream ends; returns how it ended and how many events
+/// (bookmarks included) it delivered.
+async fn watch(
+    client: &Client,
+    t: &Target,
+    mut version: String,
+    inventory: &RwLock<Inventory>,
+    health: &SourceHealth,
+) -> (WatchEnd, usize) {
+    let mut params = WatchParams::default().timeout(WATCH_TIMEOUT_SECONDS);
+    if let Some(l) = &t.labels {
+        params = params.labels(l);
+    }
+    if let Some(f) = &t.fields {
+        params = params.fields(f);
+    }
+    let mut request = match t.request().watch(&params, &version) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = describe_error(t, &kube::Error::BuildRequest(e));
+            return (WatchEnd::Failed(version, message), 0);
+        }
+    };
+    request.extensions_mut().insert("watch");
+    // One gzip member per event (Kubernetes >= 1.37) would need a multi-member decoder.
+    request.headers_mut().insert(
+        hyper::header::ACCEPT_ENCODING,
+        hyper::header::HeaderValue::from_static("identity"),
+    );
+    let stream = match client.request_stream(request).await {
+        Ok(body) => watch_events(body),
+        Err(kube::Error::Api(status)) if status.code == 410 => return (WatchEnd::Gone, 0),
+        Err(e) => {
+            let message = describe_error(t, &e);
+            return (WatchEnd::Failed(version, message), 0);
+        }
+    };
+    health.up(&t.source);
+    let mut stream = std::pin::pin!(stream);
+    let mut delivered = 0;
+    // Reused for every batch: a fresh large buffer per batch, freed right after, made glibc
+    // consolidate its free lists each time.
+    let mut changes: Vec<Change> = Vec::new();
+    loop {
+        let mut next = match tokio::time::timeout(WATCH_IDLE, stream.next()).await {
+            Ok(Some(item)) => Some(item),
+            Ok(None) => return (WatchEnd::Resume(version), delivered),
+            Err(_) => {
+                tracing::debug!(source = %t.source, "watch idle too long; reconnecting");
+                return (WatchEnd::Resume(version), delivered);
+            }
+        };
+        let mut end = None;
+        let mut taken = 0;
+        // Take what has already arrived, up to a batch, to apply it under one lock.
+        while let Some(item) = next.take() {
+            delivered += 1;
+            taken += 1;
+            match item {
+                Ok(WatchEvent::Added(o) | WatchEvent::Modified(o)) => {
+                    version = resource_version(&o).unwrap_or(version);
+                    changes.extend(t.change(&t.typed(o)));
+                }
+                Ok(WatchEvent::Deleted(o)) => {
+                    version = resource_version(&o).unwrap_or(version);
+                    changes.extend(t.deletion(&o));
+                }
+                Ok(WatchEvent::Bookmark(b)) => version = b.metadata.resource_version,
+                Ok(WatchEvent::Error(status)) if status.code == 410 => {
+                    end = Some(WatchEnd::Gone);
+                    break;
+                }
+                Ok(WatchEvent::Error(status)) => {
+                    let message = describe_error(t, &kube::Error::Api(status));
+                    end = Some(WatchEnd::Failed(version.clone(), message));
+                    break;
+                }
+                Err(e) => {
+                    end = Some(WatchEnd::Failed(version.clone(), describe_error(t, &e)));
+                    break;
+                }
+            }
+            if taken < APPLY_BATCH {
+                match stream.next().now_or_never() {
+                    Some(Some(item)) => next = Some(item),
+                    Some(None) => end = Some(WatchEnd::Resume(version.clone())),
+                    None => {}
+                }
+            }
+        }
+        if !changes.is_empty() {
+            health.events(&t.source, changes.len() as u64);
+            if let Ok(mut inv) = inventory.write() {
+                for change in changes.drain(..) {
+                    change.apply(&mut inv);
+                }
+            }
+            changes.clear();
+        }
+        if let Some(end) = end {
+            return (end, delivered);
+        }
+    }
+}
+
+/// The events of a watch response: one JSON document per line, read into one reused buffer.
+/// (kube's own decoder allocates a fresh string per event; at thousands of events per second
+/// those large allocations kept glibc's allocator consolidating its free lists, a fifth of
+/// the CPU time.)
+fn watch_events(
+    body: impl AsyncBufRead + Unpin,
+) -> impl futures::Stream<Item = Result<WatchEvent<Value>, kube::Error>> {
+    futures::stream::unfold(Some((body, Vec::with_capacity(16 * 1024))), |state| async {
+        let (mut body, mut line) = state?;
+        loop {
+            line.clear();
+            match body.read_until(b'\n', &mut line).await {
+                Ok(0) => return None,
+                Ok(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
+                Ok(_) => {
+                    let event = serde_json::from_slice::<WatchEvent<Value>>(&line).map_err(|e| {
+                        // A failing apiserver may answer a Status instead of an event.
+                        match serde_json::from_slice::<kube::core::Status>(&line) {
+                            Ok(status) => kube::Error::Api(Box::new(status)),
+                            Err(_) => kube::Error::SerdeError(e),
+                        }
+                    });
+                    return Some((event, Some((body, line))));
+                }
+                Err(e) => return Some((Err(kube::Error::ReadEvents(e)), None)),
+            }
+        }
+    })
+}
+
+fn resource_version(obj: &Value) -> Option<String> {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
