@@ -131,7 +131,7 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
         Some(path) => {
             let (records, report) = export::load(path)?;
             for e in &report.errors {
-                tracing::warn!(error = %e, "skipped part of the snapshot");
+                eprintln!("warning: skipped {e}");
             }
             if !report.unknown_kinds.is_empty() {
                 tracing::debug!(kinds = ?report.unknown_kinds, "skipped objects of kinds backupscope does not read");

@@ -182,7 +182,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
             .map(|h| {
                 h.snapshot()
                     .into_iter()
-                    .filter(|(_, s)| !s.synced)
+                    .filter(|(_, s)| !s.settled)
                     .map(|(source, s)| {
                         format!(
                             "{source}: {}",
