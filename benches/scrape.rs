@@ -84,7 +84,7 @@ fn main() {
         fixtures::median(copies) * 1e3,
     );
     let lines = served_bytes.iter().filter(|b| **b == b'\n').count();
-    let (peak, current) = fixtures::rss();
+    let (peak, current) = fixtures::rss_of("self");
     println!(
         "bytes per scrape:                 {} ({lines} lines)",
         served_bytes.len()

@@ -58,20 +58,6 @@ fn metric(text: &str, name: &str, labels: &str) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Peak and current resident memory of a process, in bytes.
-fn rss_of(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
 /// The child's CPU time so far (user + system), from /proc/<pid>/stat.
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -216,9 +202,9 @@ fn main() {
         }
         let sync = started.elapsed().as_secs_f64();
         let sync_cpu = cpu_seconds(pid);
-        let (peak_at_sync, _) = rss_of(pid);
+        let (peak_at_sync, _) = fixtures::rss_of(&pid.to_string());
         std::thread::sleep(Duration::from_secs(3));
-        let (_, steady) = rss_of(pid);
+        let (_, steady) = fixtures::rss_of(&pid.to_string());
         let text = serve.metrics();
         let tasks = metric(&text, "backupscope_objects", "resource=\"backups\"");
         let before = metric_sum(&text, "backupscope_watch_events_total");
@@ -267,7 +253,7 @@ fn main() {
         let applied = events - before;
         let rate = applied / applied_time;
         let cpu = cpu_seconds(pid) - cpu_before;
-        let (peak, rss_after) = rss_of(pid);
+        let (peak, rss_after) = fixtures::rss_of(&pid.to_string());
         let text = serve.metrics();
         let tasks_after = metric(&text, "backupscope_objects", "resource=\"backups\"");
         println!(

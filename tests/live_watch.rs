@@ -7,6 +7,9 @@
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "support/lcg.rs"]
+mod lcg;
+use lcg::Lcg;
 
 use backupscope::dialect::{self, Mapped};
 use backupscope::inventory::{Inventory, TaskIndex};
@@ -696,23 +699,6 @@ async fn resource_forbidden_from_the_start_does_not_block_readiness() {
             .is_empty()
     );
     live.stop().await;
-}
-
-/// A tiny deterministic generator: the test needs variety, not a dependency.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.next(items.len() as u64) as usize]
-    }
 }
 
 const NAMES_PER_KIND: u64 = 25;

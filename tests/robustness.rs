@@ -14,17 +14,9 @@ use backupscope::metrics::exposition::{self, TextEncoder};
 use serde_json::{Value, json};
 use std::path::Path;
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
+#[path = "support/lcg.rs"]
+mod lcg;
+use lcg::Lcg;
 
 fn example_objects() -> Vec<Value> {
     let mut out = Vec::new();
@@ -46,7 +38,7 @@ fn example_objects() -> Vec<Value> {
 }
 
 fn hostile_value(rng: &mut Lcg) -> Value {
-    match rng.next(9) {
+    match rng.index(9) {
         0 => Value::Null,
         1 => json!(-1),
         2 => json!(1e308),
@@ -70,8 +62,8 @@ fn mutate(v: &mut Value, rng: &mut Lcg, depth: usize) {
     if keys.is_empty() {
         return;
     }
-    let key = &keys[rng.next(keys.len())];
-    match rng.next(4) {
+    let key = &keys[rng.index(keys.len())];
+    match rng.index(4) {
         0 => {
             map.remove(key);
         }
@@ -83,7 +75,7 @@ fn mutate(v: &mut Value, rng: &mut Lcg, depth: usize) {
                 match child {
                     Value::Object(_) => mutate(child, rng, depth + 1),
                     Value::Array(items) if !items.is_empty() => {
-                        let i = rng.next(items.len());
+                        let i = rng.index(items.len());
                         mutate(&mut items[i], rng, depth + 1);
                     }
                     _ => *child = hostile_value(rng),
@@ -139,7 +131,7 @@ fn randomly_broken_objects_never_panic() {
     for _round in 0..40 {
         let mut objects = base.clone();
         for o in objects.iter_mut() {
-            for _ in 0..rng.next(4) {
+            for _ in 0..rng.index(4) {
                 mutate(o, &mut rng, 0);
             }
         }

@@ -139,17 +139,16 @@ pub fn for_each_object(scale: &Scale, mut f: impl FnMut(Value)) {
         .for_each(&mut f);
 }
 
-/// Peak and current resident memory of this process, in bytes (Linux /proc).
-pub fn rss() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// Peak and current resident memory of a process (`"self"` or a pid), in bytes (Linux /proc).
+pub fn rss_of(process: &str) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
             .lines()
             .find(|l| l.starts_with(name))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|kb| kb.parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-            .unwrap_or(0)
+            .map_or(0, |kb| kb * 1024)
     };
     (field("VmHWM:"), field("VmRSS:"))
 }

@@ -143,12 +143,7 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
             inventory
         }
         None => {
-            let client = live::client(&args.kube).await?;
-            let targets = live::plan(&client, &args.kube).await?;
-            note_if_nothing_installed(&targets);
-            let health = SourceHealth::new();
-            let objects = live::list_all(&client, &targets, args.kube.page_size, &health).await;
-            warn_down(&health);
+            let (targets, objects) = list_cluster(&args.kube).await?;
             live::inventory_from_list(&targets, &objects)
         }
     };
@@ -168,6 +163,20 @@ fn note_if_nothing_installed(targets: &[live::Target]) {
             crate::dialect::velero::GROUP
         );
     }
+}
+
+/// Reads everything backupscope needs from the cluster once, telling the user on stderr what
+/// could not be read.
+async fn list_cluster(
+    kube: &live::KubeArgs,
+) -> anyhow::Result<(Vec<live::Target>, Vec<(usize, serde_json::Value)>)> {
+    let client = live::client(kube).await?;
+    let targets = live::plan(&client, kube).await?;
+    note_if_nothing_installed(&targets);
+    let health = SourceHealth::new();
+    let objects = live::list_all(&client, &targets, kube.page_size, &health).await;
+    warn_down(&health);
+    Ok((targets, objects))
 }
 
 /// Tells the user which parts of the cluster could not be read (and so are missing).
@@ -202,12 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
         }
         Command::Serve(args) => serve::run(args).await,
         Command::Snapshot(args) => {
-            let client = live::client(&args.kube).await?;
-            let targets = live::plan(&client, &args.kube).await?;
-            note_if_nothing_installed(&targets);
-            let health = SourceHealth::new();
-            let objects = live::list_all(&client, &targets, args.kube.page_size, &health).await;
-            warn_down(&health);
+            let (targets, objects) = list_cluster(&args.kube).await?;
             let (files, count) = snapshot::write(&args.out, &targets, objects)?;
             Ok(format!(
                 "wrote {count} objects in {files} files to {}\n",
