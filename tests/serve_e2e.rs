@@ -39,18 +39,8 @@ async fn scraped(name: &str) -> (Serve, Prometheus) {
         ..Default::default()
     })
     .await;
-    let up = prometheus
-        .wait_for(r#"up{job="backupscope"}"#, WAIT, |r| {
-            r.len() == 1 && r[0].1 == 1.0
-        })
-        .await;
-    assert_eq!(
-        up.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
-        [1.0],
-        "the scrape of {name} failed\nserve stderr:\n{}\nprometheus log:\n{}",
-        serve.stderr(),
-        prometheus.log()
-    );
+    let context = format!("{name}; serve stderr:\n{}", serve.stderr());
+    prometheus.wait_up("backupscope", WAIT, &context).await;
     (serve, prometheus)
 }
 

@@ -148,6 +148,23 @@ impl Prometheus {
         }
     }
 
+    /// Waits until the job's single target is scraped successfully (`up == 1`); panics with
+    /// `context` and Prometheus' log otherwise.
+    #[allow(dead_code)]
+    pub async fn wait_up(&self, job: &str, timeout: Duration, context: &str) {
+        let up = self
+            .wait_for(&format!("up{{job=\"{job}\"}}"), timeout, |r| {
+                r.len() == 1 && r[0].1 == 1.0
+            })
+            .await;
+        assert_eq!(
+            up.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            [1.0],
+            "the scrape of job {job} failed\n{context}\nprometheus log:\n{}",
+            self.log()
+        );
+    }
+
     /// GETs another API endpoint (e.g. `/api/v1/metadata?metric=up`); returns its `data` after
     /// checking `status` is `success`.
     pub async fn api(&self, path_and_query: &str) -> serde_json::Value {
