@@ -26,7 +26,7 @@ pub fn serialize<T: serde::Serialize>(value: &T, format: Format) -> anyhow::Resu
     Ok(match format {
         Format::Json => serde_json::to_string_pretty(value)? + "\n",
         Format::Yaml => serde_yaml::to_string(value)?,
-        Format::Table => unreachable!("tables are rendered by the caller"),
+        Format::Table => anyhow::bail!("a table is rendered by its command, not serialized"),
     })
 }
 
