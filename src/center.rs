@@ -85,14 +85,22 @@ impl<'a> BackupCenter<'a> {
     /// A view of one engine only (`None`: every engine found). Viewed as plain Velero, the
     /// velero.io objects of an ACK cluster are tasks in their own right.
     pub fn for_engine(inventory: &'a Inventory, now: Timestamp, only: Option<Engine>) -> Self {
+        // Task namespaces come from the task index (one entry per namespace and vault), not
+        // from the tasks: this runs on every scrape, cached or not.
+        let task_namespaces = inventory
+            .task_index
+            .counts
+            .keys()
+            .filter(|(engine, _, _)| *engine == Engine::Ack)
+            .map(|(_, ns, _)| ns.as_str());
         let mut ack_namespaces: BTreeSet<&str> = inventory
             .vaults
             .ack
             .keys()
-            .chain(inventory.backups.ack.keys())
             .chain(inventory.schedules.ack.keys())
             .chain(inventory.restores.ack.keys())
             .map(|(ns, _)| ns.as_str())
+            .chain(task_namespaces)
             .collect();
         let ack_components_seen = COMPONENTS
             .iter()
