@@ -60,15 +60,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 impl Prometheus {
     /// The prometheus binary: `$PROMETHEUS` or the Debian package's `/usr/bin/prometheus`.
     pub fn binary() -> PathBuf {
-        let path = std::env::var_os("PROMETHEUS")
-            .map_or_else(|| "/usr/bin/prometheus".into(), PathBuf::from);
-        assert!(
-            path.is_file(),
-            "prometheus not found at {}: install the Debian package `prometheus` \
-             (apt-get install prometheus) or set PROMETHEUS to its path",
-            path.display()
-        );
-        path
+        super::debian_binary("PROMETHEUS", "/usr/bin/prometheus", "prometheus")
     }
 
     /// Starts Prometheus and waits until `/-/ready` answers 200.

@@ -11,15 +11,7 @@ use std::{
 /// Panics with instructions when it is missing: a test that silently skipped the reference
 /// check would prove nothing.
 pub fn promtool() -> PathBuf {
-    let path =
-        std::env::var_os("PROMTOOL").map_or_else(|| "/usr/bin/promtool".into(), PathBuf::from);
-    assert!(
-        path.is_file(),
-        "promtool not found at {}: install the Debian package `prometheus` \
-         (apt-get install prometheus) or set PROMTOOL to its path",
-        path.display()
-    );
-    path
+    super::debian_binary("PROMTOOL", "/usr/bin/promtool", "prometheus")
 }
 
 /// Runs `promtool check metrics` on a 0.0.4 exposition; `Err` holds its complaints (parse
