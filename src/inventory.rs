@@ -13,6 +13,23 @@ use crate::model::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// The resources the inventory holds, as `backupscope_objects` names them.
+pub const RESOURCES: &[&str] = &[
+    "backuplocations",
+    "applicationbackups",
+    "backupschedules",
+    "applicationrestores",
+    "backupstoragelocations",
+    "backups",
+    "schedules",
+    "restores",
+    "podvolumebackups",
+    "deployments",
+    "daemonsets",
+    "pods",
+    "events",
+];
+
 /// Namespace and name: the identity of a namespaced object of one kind and engine.
 pub type NsName = (String, String);
 
@@ -425,23 +442,29 @@ impl Inventory {
             .get(&(namespace.to_string(), name.to_string()))
     }
 
-    /// How many records of each resource the inventory holds (`backupscope_objects`).
-    pub fn object_counts(&self) -> Vec<(&'static str, usize)> {
-        vec![
-            ("backuplocations", self.vaults.ack.len()),
-            ("applicationbackups", self.backups.ack.len()),
-            ("backupschedules", self.schedules.ack.len()),
-            ("applicationrestores", self.restores.ack.len()),
-            ("backupstoragelocations", self.vaults.velero.len()),
-            ("backups", self.backups.velero.len()),
-            ("schedules", self.schedules.velero.len()),
-            ("restores", self.restores.velero.len()),
-            ("podvolumebackups", self.pod_volume_backups.len()),
-            ("deployments", self.deployments.len()),
-            ("daemonsets", self.daemonsets.len()),
-            ("pods", self.pods.len()),
-            ("events", self.events.len()),
-        ]
+    /// How many records of each resource the inventory holds (`backupscope_objects`), in
+    /// [`RESOURCES`] order.
+    pub fn object_counts(&self) -> [(&'static str, usize); RESOURCES.len()] {
+        let counts = [
+            self.vaults.ack.len(),
+            self.backups.ack.len(),
+            self.schedules.ack.len(),
+            self.restores.ack.len(),
+            self.vaults.velero.len(),
+            self.backups.velero.len(),
+            self.schedules.velero.len(),
+            self.restores.velero.len(),
+            self.pod_volume_backups.len(),
+            self.deployments.len(),
+            self.daemonsets.len(),
+            self.pods.len(),
+            self.events.len(),
+        ];
+        let mut out = [("", 0); RESOURCES.len()];
+        for (slot, (name, n)) in out.iter_mut().zip(RESOURCES.iter().zip(counts)) {
+            *slot = (name, n);
+        }
+        out
     }
 
     /// The task index as it would be rebuilt from scratch (tests compare it with the

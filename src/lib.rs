@@ -7,5 +7,6 @@ pub mod dialect;
 pub mod inventory;
 pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod source;
 pub mod web;

@@ -4,13 +4,13 @@
 //! format, describe, and the metrics collector.
 
 use backupscope::center::BackupCenter;
-use backupscope::cli::describe;
 use backupscope::cli::output::Format;
-use backupscope::cli::status::StatusReport;
 use backupscope::dialect::{self, Mapped};
 use backupscope::inventory::Inventory;
 use backupscope::metrics::collector::{CollectOptions, Collector};
 use backupscope::metrics::exposition::{self, TextEncoder};
+use backupscope::report::StatusReport;
+use backupscope::report::describe;
 use serde_json::{Value, json};
 use std::path::Path;
 

@@ -8,13 +8,14 @@ use crate::dialect::ack;
 use crate::dialect::components::COMPONENTS;
 use crate::inventory::Inventory;
 use crate::model::{
-    BackupTask, BackupType, DataType, Engine, Outcome, ReasonClass, RestoreTask, Schedule,
-    TaskPhase, Timestamp, Vault, WarningEvent,
+    BackupTask, Engine, Outcome, RestoreTask, Schedule, Timestamp, Vault, WarningEvent,
 };
 use std::collections::{BTreeSet, HashMap};
 
 mod components;
+mod verdict;
 pub use components::ComponentView;
+pub use verdict::{Graded, Severity, severity_of_word};
 
 pub struct BackupCenter<'a> {
     pub inventory: &'a Inventory,
@@ -262,92 +263,13 @@ impl<'a> BackupCenter<'a> {
     pub fn events(&self) -> impl Iterator<Item = &'a WarningEvent> + '_ {
         self.inventory.events.values()
     }
-
-    /// Reason class and data type together, deciding the reason once.
-    pub fn detail(&self, view: &TaskView) -> (ReasonClass, DataType) {
-        let reason = self.reason(view);
-        (reason, self.data_type_given(view, reason))
-    }
-
-    /// Volume data type of a task (see docs/model.md for the rules).
-    pub fn data_type(&self, view: &TaskView) -> DataType {
-        self.data_type_given(view, self.reason(view))
-    }
-
-    fn data_type_given(&self, view: &TaskView, reason: ReasonClass) -> DataType {
-        let t = view.task;
-        if t.backup_type == BackupType::AppBackup {
-            return DataType::NotApplicable;
-        }
-        if let Some(stated) = t
-            .volumes
-            .stated
-            .or(view.twin.and_then(|w| w.volumes.stated))
-        {
-            return stated;
-        }
-        let snapshots = t
-            .volumes
-            .snapshots
-            .or(view.twin.and_then(|w| w.volumes.snapshots));
-        let file_system = self
-            .inventory
-            .pod_volume_backup_count(&t.namespace, &t.name);
-        // ACK sends file-system volumes to Cloud Backup (HBR), which leaves no PodVolumeBackup;
-        // an HBR failure is evidence that such volumes were part of the task.
-        let files = file_system > 0 || reason == ReasonClass::HbrError;
-        let files_type = match t.engine {
-            Engine::Ack => DataType::Hbr,
-            Engine::Velero => DataType::FileSystem,
-        };
-        match (snapshots.map(|n| n > 0), files) {
-            (Some(true), true) => DataType::All,
-            (Some(true), false) => DataType::Snapshot,
-            (_, true) => files_type,
-            (Some(false), false) if t.phase.is_terminal() => DataType::None,
-            _ => DataType::Unknown,
-        }
-    }
-
-    /// The controller's words on why a task failed: its own message, its twin's, or the newest
-    /// Warning event about it.
-    pub fn failure_message(&self, view: &TaskView) -> String {
-        if !view.task.message.is_empty() {
-            return view.task.message.clone();
-        }
-        if let Some(twin) = view.twin.filter(|t| !t.message.is_empty()) {
-            return twin.message.clone();
-        }
-        self.inventory
-            .events_about(&view.task.namespace, &view.task.name)
-            .last()
-            .map(|e| e.message.clone())
-            .unwrap_or_default()
-    }
-
-    pub fn reason(&self, view: &TaskView) -> ReasonClass {
-        if !view.task.phase.is_failure() {
-            return ReasonClass::Unknown;
-        }
-        let class = ReasonClass::classify(&self.failure_message(view));
-        match (class, view.task.phase) {
-            (ReasonClass::Unknown, TaskPhase::FailedValidation) => ReasonClass::ValidationError,
-            (ReasonClass::Unknown, TaskPhase::PartiallyFailed) => ReasonClass::PartialFailure,
-            (class, _) => class,
-        }
-    }
-
-    /// Seconds a non-terminal task has been running (since start, else creation).
-    pub fn running_seconds(&self, task: &BackupTask) -> Option<f64> {
-        let since = task.started.or(task.created)?;
-        Some((self.now.as_millisecond() - since.as_millisecond()) as f64 / 1000.0)
-    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::dialect::{self, Mapped};
+    use crate::model::{DataType, ReasonClass};
     use serde_json::{Value, json};
 
     pub(crate) fn inventory(objects: Vec<Value>) -> Inventory {

@@ -193,7 +193,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
     match cli.command {
         Command::Status(args) => {
             let loaded = load(&args.source).await?;
-            status::StatusReport::build(&loaded.center())
+            crate::report::StatusReport::build(&loaded.center())
                 .render(args.output, output::colour_enabled())
         }
         Command::Describe(args) => {
@@ -201,12 +201,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
             let center = loaded.center();
             let ns = args.namespace.as_deref();
             match args.kind {
-                describe::Kind::Backuplocation => describe::describe_vault(&center, &args.name, ns)
-                    .context("describe backuplocation")?
-                    .render(loaded.now, args.output),
-                describe::Kind::Backup => describe::describe_backup(&center, &args.name, ns)
-                    .context("describe backup")?
-                    .render(loaded.now, args.output),
+                describe::Kind::Backuplocation => {
+                    crate::report::describe::describe_vault(&center, &args.name, ns)
+                        .context("describe backuplocation")?
+                        .render(loaded.now, args.output)
+                }
+                describe::Kind::Backup => {
+                    crate::report::describe::describe_backup(&center, &args.name, ns)
+                        .context("describe backup")?
+                        .render(loaded.now, args.output)
+                }
             }
         }
         Command::Serve(args) => serve::run(args).await,

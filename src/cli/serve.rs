@@ -63,10 +63,10 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
 }
 
 fn parse_optional_family(s: &str) -> Result<String, String> {
-    if families::OPTIONAL.iter().any(|f| f.name == s) {
+    if families::optional().any(|f| f.name == s) {
         Ok(s.to_string())
     } else {
-        let names: Vec<&str> = families::OPTIONAL.iter().map(|f| f.name).collect();
+        let names: Vec<&str> = families::optional().map(|f| f.name).collect();
         Err(format!(
             "not a family that can be turned off; one of: {}",
             names.join(", ")

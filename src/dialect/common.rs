@@ -4,7 +4,7 @@
 
 use super::fields::{self, string};
 use crate::model::{
-    BackupType, Engine, RestoreTask, Schedule, TaskPhase, Vault, VaultPhase, cadence,
+    BackupType, Engine, RestoreTask, Schedule, SchedulePhase, TaskPhase, Vault, VaultPhase, cadence,
 };
 use serde_json::Value;
 
@@ -22,13 +22,9 @@ pub fn vault(obj: &Value, engine: Engine) -> Vault {
         region: string(obj, &["spec", "config", "region"]),
         // ACK's CR writes `internal`/`public`, its console `Public`: compare lower-cased.
         network_policy: string(obj, &["spec", "config", "network"]).to_lowercase(),
-        // A vault that was never checked has no phase yet (Velero's CRD default would say
-        // Unavailable); in vault terms that is InProgress.
-        phase: if raw_phase.is_empty() {
-            VaultPhase::InProgress
-        } else {
-            VaultPhase::parse(&raw_phase)
-        },
+        // A vault without a phase has never been validated: Velero's own BSL controller counts
+        // it as "unknown", so do we (empty parses as Unknown).
+        phase: VaultPhase::parse(&raw_phase),
         raw_phase,
         last_validation: fields::time(obj, &["status", "lastValidationTime"]),
         message: string(obj, &["status", "message"]),
@@ -41,7 +37,12 @@ pub fn vault(obj: &Value, engine: Engine) -> Vault {
 /// A schedule; `vault` and `backup_type` come from the dialect, which knows its template.
 pub fn schedule(obj: &Value, engine: Engine, vault: String, backup_type: BackupType) -> Schedule {
     let cron = string(obj, &["spec", "schedule"]);
-    let (interval_seconds, cron_error) = match cadence::expected_interval_seconds(&cron) {
+    let syntax = match engine {
+        Engine::Velero => cadence::Syntax::Standard,
+        Engine::Ack => cadence::Syntax::StandardOrInterval,
+    };
+    let raw_phase = string(obj, &["status", "phase"]);
+    let (interval_seconds, cron_error) = match cadence::expected_interval_seconds(&cron, syntax) {
         Ok(s) => (Some(s), String::new()),
         Err(e) => (None, e.to_string()),
     };
@@ -56,7 +57,14 @@ pub fn schedule(obj: &Value, engine: Engine, vault: String, backup_type: BackupT
         paused: fields::boolean(obj, &["spec", "paused"]).unwrap_or(false),
         vault,
         backup_type,
-        raw_phase: string(obj, &["status", "phase"]),
+        // A schedule the controller has not looked at yet is New (Velero's first phase).
+        phase: if raw_phase.is_empty() {
+            SchedulePhase::New
+        } else {
+            SchedulePhase::parse(&raw_phase)
+        },
+        raw_phase,
+        validation_errors: fields::strings(obj, &["status", "validationErrors"]),
         last_backup: fields::time(obj, &["status", "lastBackup"]),
     }
 }

@@ -151,7 +151,7 @@ mod tests {
     }
 
     #[test]
-    fn never_validated_bsl_is_in_progress() {
+    fn never_validated_bsl_is_unknown() {
         let Some(Record::Vault(v)) = map(
             "BackupStorageLocation",
             &json!({"metadata": {"name": "d"},
@@ -159,7 +159,8 @@ mod tests {
         ) else {
             panic!("not a vault")
         };
-        assert_eq!(v.phase, VaultPhase::InProgress);
+        assert_eq!(v.phase, VaultPhase::Unknown, "Velero counts it as unknown");
+        assert_eq!(v.raw_phase, "");
         assert!(v.default);
     }
 }

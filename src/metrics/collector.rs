@@ -3,11 +3,13 @@
 //! so nothing drifts or resets the way Velero's own counters do; a deleted object's series
 //! simply stops being rendered.
 
+use super::contract::Declared;
 use super::families as f;
-use super::sink::{Family, MetricSink};
+use super::sink::MetricSink;
 use crate::center::BackupCenter;
 use crate::model::{
-    ComponentStatus, Engine, Outcome, ReasonClass, Resources, TaskPhase, Timestamp, VaultPhase,
+    ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources, SchedulePhase, Timestamp,
+    VaultPhase,
 };
 use crate::source::health::SourceHealth;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -67,7 +69,9 @@ fn seconds(t: Timestamp) -> f64 {
     t.as_millisecond() as f64 / 1000.0
 }
 
-/// Counts samples per family for `backupscope_series`, and drops disabled families.
+/// Writes declared families to a sink, counts samples per family for `backupscope_series`,
+/// and drops disabled families. Samples are built only through a declaration
+/// ([`Declared::labels`]), so a family cannot emit a label it did not declare.
 struct Counting<'s, S: MetricSink> {
     sink: &'s mut S,
     disabled: &'s HashSet<String>,
@@ -76,23 +80,46 @@ struct Counting<'s, S: MetricSink> {
 }
 
 impl<S: MetricSink> Counting<'_, S> {
-    fn family(&mut self, family: &Family) {
-        self.skipping = self.disabled.contains(family.name);
+    fn family<const N: usize>(&mut self, family: &Declared<N>) {
+        self.skipping = self.disabled.contains(family.name());
         if !self.skipping {
-            self.sink.family(family);
-            self.series.push((family.name, 0));
+            self.sink.family(&family.family);
+            self.series.push((family.name(), 0));
         }
     }
 
-    fn sample(&mut self, labels: &[(&str, &str)], value: f64) {
+    fn sample<const N: usize>(&mut self, family: &Declared<N>, values: [&str; N], value: f64) {
         if self.skipping {
             return;
         }
-        self.sink.sample(labels, value);
+        debug_assert_eq!(
+            self.series.last().map(|s| s.0),
+            Some(family.name()),
+            "sample outside its family"
+        );
+        self.sink.sample(&family.labels(values), value);
         if let Some(last) = self.series.last_mut() {
             last.1 += 1;
         }
     }
+
+    /// One series per state of a StateSet-shaped family, the current one 1.
+    fn states<const N: usize>(
+        &mut self,
+        family: &Declared<N>,
+        mut values: [&str; N],
+        states: &[&'static str],
+        current: &str,
+    ) {
+        for state in states {
+            values[N - 1] = state;
+            self.sample(family, values, if *state == current { 1.0 } else { 0.0 });
+        }
+    }
+}
+
+fn flag(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
 }
 
 impl Collector {
@@ -158,7 +185,7 @@ impl Collector {
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {
-            out.sample(&[("family", name)], *n as f64);
+            out.sample(&f::SERIES, [name], *n as f64);
         }
     }
 
@@ -175,14 +202,7 @@ impl Collector {
         };
         totals.observe(center.events());
         for ((ns, kind, reason), n) in &totals.totals {
-            out.sample(
-                &[
-                    ("namespace", ns),
-                    ("involved_kind", kind),
-                    ("reason", reason),
-                ],
-                *n as f64,
-            );
+            out.sample(&f::WARNING_EVENTS, [ns, kind, reason], *n as f64);
         }
     }
 
@@ -193,27 +213,27 @@ impl Collector {
         out: &mut Counting<S>,
     ) {
         out.family(&f::BUILD_INFO);
-        out.sample(&[("version", env!("CARGO_PKG_VERSION"))], 1.0);
+        out.sample(&f::BUILD_INFO, [env!("CARGO_PKG_VERSION")], 1.0);
 
         let states = health.map(|h| h.snapshot()).unwrap_or_default();
         out.family(&f::SOURCE_UP);
         if health.is_none() {
-            out.sample(&[("source", "snapshot")], 1.0);
+            out.sample(&f::SOURCE_UP, ["snapshot"], 1.0);
         }
         for (source, s) in &states {
-            out.sample(&[("source", source)], if s.up { 1.0 } else { 0.0 });
+            out.sample(&f::SOURCE_UP, [source], if s.up { 1.0 } else { 0.0 });
         }
         out.family(&f::OBJECTS);
         for (resource, n) in center.inventory.object_counts() {
-            out.sample(&[("resource", resource)], n as f64);
+            out.sample(&f::OBJECTS, [resource], n as f64);
         }
         out.family(&f::WATCH_EVENTS);
         for (source, s) in &states {
-            out.sample(&[("source", source)], s.events as f64);
+            out.sample(&f::WATCH_EVENTS, [source], s.events as f64);
         }
         out.family(&f::LAST_SCRAPE_DURATION);
         let nanos = self.last_duration_nanos.load(Ordering::Relaxed);
-        out.sample(&[], nanos as f64 / 1e9);
+        out.sample(&f::LAST_SCRAPE_DURATION, [], nanos as f64 / 1e9);
     }
 }
 
@@ -221,37 +241,35 @@ fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     out.family(&f::BACKUPLOCATION_INFO);
     for v in center.vaults() {
         out.sample(
-            &[
-                ("namespace", &v.namespace),
-                ("backuplocation", &v.name),
-                ("provider", &v.provider),
-                ("bucket", &v.bucket),
-                ("prefix", &v.prefix),
-                ("region", &v.region),
-                ("network_policy", &v.network_policy),
-                ("engine", v.engine.as_str()),
+            &f::BACKUPLOCATION_INFO,
+            [
+                &v.namespace,
+                &v.name,
+                &v.provider,
+                &v.bucket,
+                &v.prefix,
+                &v.region,
+                &v.network_policy,
+                v.engine.as_str(),
             ],
             1.0,
         );
     }
     out.family(&f::BACKUPLOCATION_PHASE);
     for v in center.vaults() {
-        for phase in VaultPhase::ALL {
-            out.sample(
-                &[
-                    ("namespace", &v.namespace),
-                    ("backuplocation", &v.name),
-                    ("phase", phase.as_str()),
-                ],
-                if *phase == v.phase { 1.0 } else { 0.0 },
-            );
-        }
+        out.states(
+            &f::BACKUPLOCATION_PHASE,
+            [&v.namespace, &v.name, ""],
+            VaultPhase::NAMES,
+            v.phase.as_str(),
+        );
     }
     out.family(&f::BACKUPLOCATION_LAST_VALIDATION);
     for v in center.vaults() {
         if let Some(t) = v.last_validation {
             out.sample(
-                &[("namespace", &v.namespace), ("backuplocation", &v.name)],
+                &f::BACKUPLOCATION_LAST_VALIDATION,
+                [&v.namespace, &v.name],
                 seconds(t),
             );
         }
@@ -271,13 +289,11 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         center.flagged_tasks().partition(|t| t.phase.is_failure());
     out.family(&f::BACKUPS);
     for ((ns, vault), by_outcome) in &counts {
+        let exists = flag(!vault.is_empty() && center.vault_in(ns, vault).is_some());
         for outcome in Outcome::ALL {
             out.sample(
-                &[
-                    ("namespace", ns),
-                    ("backuplocation", vault),
-                    ("phase", outcome.as_str()),
-                ],
+                &f::BACKUPS,
+                [ns, vault, exists, outcome.as_str()],
                 by_outcome[*outcome as usize] as f64,
             );
         }
@@ -286,16 +302,18 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     for t in &failed {
         let (reason, data_type) = center.detail(&center.view(t));
         out.sample(
-            &[
-                ("namespace", &t.namespace),
-                ("backup", &t.name),
-                ("backuplocation", &t.vault),
-                ("backup_type", t.backup_type.as_str()),
-                ("data_type", data_type.as_str()),
-                ("from_schedule", &t.schedule),
-                ("phase", t.phase.as_str()),
-                ("reason", reason.as_str()),
-                ("engine", t.engine.as_str()),
+            &f::BACKUP_FAILED_INFO,
+            [
+                &t.namespace,
+                &t.name,
+                &t.vault,
+                flag(center.task_vault(t).is_some()),
+                t.backup_type.as_str(),
+                data_type.as_str(),
+                &t.schedule,
+                t.phase.as_str(),
+                reason.as_str(),
+                t.engine.as_str(),
             ],
             1.0,
         );
@@ -304,11 +322,8 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     for t in &failed {
         if let Some(done) = t.completed {
             out.sample(
-                &[
-                    ("namespace", &t.namespace),
-                    ("backup", &t.name),
-                    ("backuplocation", &t.vault),
-                ],
+                &f::BACKUP_COMPLETION,
+                [&t.namespace, &t.name, &t.vault],
                 seconds(done),
             );
         }
@@ -317,12 +332,13 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     for t in &active {
         if let Some(since) = t.started.or(t.created) {
             out.sample(
-                &[
-                    ("namespace", &t.namespace),
-                    ("backup", &t.name),
-                    ("backuplocation", &t.vault),
-                    ("phase", t.phase.as_str()),
-                    ("from_schedule", &t.schedule),
+                &f::BACKUP_START,
+                [
+                    &t.namespace,
+                    &t.name,
+                    &t.vault,
+                    t.phase.as_str(),
+                    &t.schedule,
                 ],
                 seconds(since),
             );
@@ -337,91 +353,112 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     out.family(&f::SCHEDULE_INFO);
     for s in &schedules {
         out.sample(
-            &[
-                ("namespace", &s.namespace),
-                ("schedule", &s.name),
-                ("backuplocation", &s.vault),
-                ("cron", &s.cron),
-                ("paused", if s.paused { "true" } else { "false" }),
-                ("engine", s.engine.as_str()),
+            &f::SCHEDULE_INFO,
+            [
+                &s.namespace,
+                &s.name,
+                &s.vault,
+                &s.cron,
+                flag(s.paused),
+                s.engine.as_str(),
             ],
             1.0,
         );
     }
-    out.family(&f::SCHEDULE_INTERVAL);
+    out.family(&f::SCHEDULE_PHASE);
     for s in &schedules {
+        out.states(
+            &f::SCHEDULE_PHASE,
+            [&s.namespace, &s.name, ""],
+            SchedulePhase::NAMES,
+            center.schedule_phase(s).as_str(),
+        );
+    }
+    out.family(&f::SCHEDULE_INTERVAL);
+    for s in schedules.iter().filter(|s| center.schedule_can_run(s)) {
         if let Some(i) = s.interval_seconds {
-            out.sample(&[("namespace", &s.namespace), ("schedule", &s.name)], i);
+            out.sample(&f::SCHEDULE_INTERVAL, [&s.namespace, &s.name], i);
         }
     }
+    // A schedule that failed validation has no RPO: it is not meant to run.
+    let cannot_run: HashSet<(Engine, &str, &str)> = schedules
+        .iter()
+        .filter(|s| !center.schedule_can_run(s))
+        .map(|s| (s.engine, s.namespace.as_str(), s.name.as_str()))
+        .collect();
     // Every schedule and the manual pseudo-schedule "" of each namespace, sorted.
     let mut keyed: BTreeMap<(&str, &str, Engine), _> = BTreeMap::new();
     for ((engine, ns, name), r) in &runs {
-        keyed.insert((*ns, *name, *engine), *r);
+        if !cannot_run.contains(&(*engine, *ns, *name)) {
+            keyed.insert((*ns, *name, *engine), *r);
+        }
     }
     out.family(&f::SCHEDULE_LAST_SUCCESS);
     for ((ns, name, _), r) in &keyed {
         if let Some(t) = r.last_success {
-            out.sample(&[("namespace", ns), ("schedule", name)], seconds(t));
+            out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t));
         }
     }
     out.family(&f::SCHEDULE_LAST_BACKUP_PHASE);
     for ((ns, name, _), r) in &keyed {
         let Some(last) = r.last_task else { continue };
-        let current = last.phase.outcome();
-        for outcome in Outcome::ALL {
-            out.sample(
-                &[
-                    ("namespace", ns),
-                    ("schedule", name),
-                    ("phase", outcome.as_str()),
-                ],
-                if *outcome == current { 1.0 } else { 0.0 },
-            );
-        }
+        out.states(
+            &f::SCHEDULE_LAST_BACKUP_PHASE,
+            [ns, name, ""],
+            Outcome::NAMES,
+            last.phase.outcome().as_str(),
+        );
     }
 }
 
 fn restores<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     let mut counts: BTreeMap<&str, [u64; Outcome::ALL.len()]> = BTreeMap::new();
     let mut failed = Vec::new();
+    let mut active = Vec::new();
     for r in center.restores() {
         counts.entry(r.restore.namespace.as_str()).or_default()
             [r.restore.phase.outcome() as usize] += 1;
         if r.restore.phase.is_failure() {
             failed.push(r);
+        } else if r.restore.phase.is_active() {
+            active.push(r);
         }
     }
     out.family(&f::RESTORES);
     for (ns, by_outcome) in &counts {
         for outcome in Outcome::ALL {
             out.sample(
-                &[("namespace", ns), ("phase", outcome.as_str())],
+                &f::RESTORES,
+                [ns, outcome.as_str()],
                 by_outcome[*outcome as usize] as f64,
             );
         }
     }
     out.family(&f::RESTORE_FAILED_INFO);
-    for r in failed {
-        let message = if r.restore.message.is_empty() {
-            r.twin.map(|t| t.message.as_str()).unwrap_or("")
-        } else {
-            &r.restore.message
-        };
-        let mut reason = ReasonClass::classify(message);
-        if reason == ReasonClass::Unknown && r.restore.phase == TaskPhase::PartiallyFailed {
-            reason = ReasonClass::PartialFailure;
-        }
+    for r in &failed {
+        let x = r.restore;
         out.sample(
-            &[
-                ("namespace", &r.restore.namespace),
-                ("restore", &r.restore.name),
-                ("backup", &r.restore.backup),
-                ("phase", r.restore.phase.as_str()),
-                ("reason", reason.as_str()),
+            &f::RESTORE_FAILED_INFO,
+            [
+                &x.namespace,
+                &x.name,
+                &x.backup,
+                x.phase.as_str(),
+                center.restore_reason(r).as_str(),
             ],
             1.0,
         );
+    }
+    out.family(&f::RESTORE_START);
+    for r in &active {
+        let x = r.restore;
+        if let Some(since) = x.started.or(x.created) {
+            out.sample(
+                &f::RESTORE_START,
+                [&x.namespace, &x.name, &x.backup, x.phase.as_str()],
+                seconds(since),
+            );
+        }
     }
 }
 
@@ -429,25 +466,19 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     let views = center.components();
     out.family(&f::COMPONENT_STATUS);
     for c in &views {
-        for status in ComponentStatus::ALL
-            .iter()
-            .filter(|s| **s != ComponentStatus::Unknown)
-        {
-            out.sample(
-                &[
-                    ("namespace", &c.namespace),
-                    ("component", c.spec.name),
-                    ("status", status.as_str()),
-                ],
-                if *status == c.status { 1.0 } else { 0.0 },
-            );
-        }
+        out.states(
+            &f::COMPONENT_STATUS,
+            [&c.namespace, c.spec.name, ""],
+            ComponentStatus::KNOWN,
+            c.status.as_str(),
+        );
     }
     out.family(&f::COMPONENT_CREATED);
     for c in &views {
         if let Some(t) = c.workload.and_then(|w| w.created) {
             out.sample(
-                &[("namespace", &c.namespace), ("component", c.spec.name)],
+                &f::COMPONENT_CREATED,
+                [&c.namespace, c.spec.name],
                 seconds(t),
             );
         }
@@ -460,11 +491,8 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         };
         for (state, n) in [("desired", desired), ("ready", ready)] {
             out.sample(
-                &[
-                    ("namespace", &c.namespace),
-                    ("component", c.spec.name),
-                    ("state", state),
-                ],
+                &f::COMPONENT_REPLICAS,
+                [&c.namespace, c.spec.name, state],
                 n as f64,
             );
         }
@@ -473,12 +501,13 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     for c in &views {
         for p in &c.pods {
             out.sample(
-                &[
-                    ("namespace", &p.namespace),
-                    ("component", c.spec.name),
-                    ("pod", &p.name),
-                    ("node", &p.node),
-                    ("phase", &p.phase),
+                &f::COMPONENT_POD_INFO,
+                [
+                    &p.namespace,
+                    c.spec.name,
+                    &p.name,
+                    &p.node,
+                    PodPhase::parse(&p.phase).as_str(),
                 ],
                 1.0,
             );
@@ -489,12 +518,8 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         for p in &c.pods {
             for k in &p.containers {
                 out.sample(
-                    &[
-                        ("namespace", &p.namespace),
-                        ("component", c.spec.name),
-                        ("pod", &p.name),
-                        ("container", &k.name),
-                    ],
+                    &f::COMPONENT_POD_RESTARTS,
+                    [&p.namespace, c.spec.name, &p.name, &k.name],
                     k.restarts as f64,
                 );
             }
@@ -509,13 +534,14 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
                 };
                 let code = t.exit_code.to_string();
                 out.sample(
-                    &[
-                        ("namespace", &p.namespace),
-                        ("component", c.spec.name),
-                        ("pod", &p.name),
-                        ("container", &k.name),
-                        ("reason", &t.reason),
-                        ("exit_code", &code),
+                    &f::COMPONENT_POD_LAST_TERMINATION,
+                    [
+                        &p.namespace,
+                        c.spec.name,
+                        &p.name,
+                        &k.name,
+                        &t.reason,
+                        &code,
                     ],
                     1.0,
                 );
@@ -525,11 +551,9 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     for (family, pick) in [
         (
             &f::COMPONENT_REQUESTS,
-            (|c: &crate::model::ContainerSpec| c.requests) as fn(&_) -> Resources,
+            (|c: &ContainerSpec| c.requests) as fn(&ContainerSpec) -> Resources,
         ),
-        (&f::COMPONENT_LIMITS, |c: &crate::model::ContainerSpec| {
-            c.limits
-        }),
+        (&f::COMPONENT_LIMITS, |c: &ContainerSpec| c.limits),
     ] {
         out.family(family);
         for c in &views {
@@ -541,13 +565,8 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
                 {
                     if let Some(v) = value {
                         out.sample(
-                            &[
-                                ("namespace", &c.namespace),
-                                ("component", c.spec.name),
-                                ("container", &k.name),
-                                ("resource", resource),
-                                ("unit", unit),
-                            ],
+                            family,
+                            [&c.namespace, c.spec.name, &k.name, resource, unit],
                             v,
                         );
                     }

@@ -2,6 +2,7 @@
 //! `/metrics`, and the Prometheus remote-write sender.
 
 pub mod collector;
+pub mod contract;
 pub mod exposition;
 pub mod families;
 pub mod remote_write;

@@ -24,8 +24,19 @@ fn err(msg: impl Into<String>) -> CadenceError {
     CadenceError(msg.into())
 }
 
-/// The expected seconds between two runs of a schedule.
-pub fn expected_interval_seconds(schedule: &str) -> Result<f64, CadenceError> {
+/// Which schedule syntax the engine's controller accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Velero's `cron.ParseStandard` (robfig/cron v3): exactly 5 fields, a descriptor
+    /// (`@daily`, `@every 6h`), optionally behind `CRON_TZ=`/`TZ=`.
+    Standard,
+    /// ACK's BackupSchedule: the standard forms, or a bare interval such as `6h30m`.
+    StandardOrInterval,
+}
+
+/// The expected seconds between two runs of a schedule; an error says why the engine would
+/// reject it (such a schedule never runs).
+pub fn expected_interval_seconds(schedule: &str, syntax: Syntax) -> Result<f64, CadenceError> {
     let s = schedule.trim();
     if s.len() > 256 {
         return Err(err("schedule is longer than 256 characters"));
@@ -46,7 +57,7 @@ pub fn expected_interval_seconds(schedule: &str) -> Result<f64, CadenceError> {
         "@hourly" => "0 * * * *",
         other => other,
     };
-    if expr.split_whitespace().count() == 1 {
+    if expr.split_whitespace().count() == 1 && syntax == Syntax::StandardOrInterval {
         return go_duration_seconds(expr);
     }
     Cron::parse(expr)?.longest_gap_seconds()
@@ -106,13 +117,14 @@ const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 impl Cron {
     fn parse(expr: &str) -> Result<Self, CadenceError> {
         let fields: Vec<&str> = expr.split_whitespace().collect();
-        let fields = match fields.len() {
-            5 => fields,
-            // robfig's optional-seconds form: the seconds do not change the gaps between minutes
-            // unless they fire several times a minute, which no backup schedule does.
-            6 => fields[1..].to_vec(),
-            n => return Err(err(format!("cron {expr:?} has {n} fields, expected 5"))),
-        };
+        // Velero parses with ParseStandard, which has no seconds field: a 6-field cron fails
+        // validation there with this very wording.
+        if fields.len() != 5 {
+            return Err(err(format!(
+                "Expected exactly 5 fields, found {}: {expr}",
+                fields.len()
+            )));
+        }
         let minute = field(fields[0], 0, 59, &[])?;
         let hour = field(fields[1], 0, 23, &[])?;
         let dom = field(fields[2], 1, 31, &[])?;
@@ -243,7 +255,20 @@ mod tests {
     use super::*;
 
     fn hours(s: &str) -> f64 {
-        expected_interval_seconds(s).unwrap() / 3600.0
+        expected_interval_seconds(s, Syntax::StandardOrInterval).unwrap() / 3600.0
+    }
+
+    #[test]
+    fn velero_takes_exactly_five_fields_and_no_bare_interval() {
+        let six = expected_interval_seconds("0 0 2 * * *", Syntax::Standard).unwrap_err();
+        assert_eq!(
+            six.to_string(),
+            "Expected exactly 5 fields, found 6: 0 0 2 * * *"
+        );
+        assert!(expected_interval_seconds("6h", Syntax::Standard).is_err());
+        assert!(expected_interval_seconds("6h", Syntax::StandardOrInterval).is_ok());
+        assert!(expected_interval_seconds("@every 6h", Syntax::Standard).is_ok());
+        assert!(expected_interval_seconds("@daily", Syntax::Standard).is_ok());
     }
 
     #[test]
@@ -255,7 +280,6 @@ mod tests {
         assert_eq!(hours("@every 6h"), 6.0);
         assert_eq!(hours("@hourly"), 1.0);
         assert_eq!(hours("CRON_TZ=Asia/Shanghai 0 2 * * *"), 24.0);
-        assert_eq!(hours("0 0 2 * * *"), 24.0);
     }
 
     #[test]
@@ -284,9 +308,13 @@ mod tests {
             "5 4 * * MOO",
             "0h",
             "1 2 3 4 5 6 7",
+            "0 0 2 * * *",
         ] {
-            assert!(expected_interval_seconds(bad).is_err(), "{bad:?}");
+            assert!(
+                expected_interval_seconds(bad, Syntax::StandardOrInterval).is_err(),
+                "{bad:?}"
+            );
         }
-        assert!(expected_interval_seconds(&"1".repeat(10_000)).is_err());
+        assert!(expected_interval_seconds(&"1".repeat(10_000), Syntax::Standard).is_err());
     }
 }

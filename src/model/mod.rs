@@ -10,7 +10,9 @@ pub mod cadence;
 pub mod quantity;
 mod reason;
 
-pub use phase::{BackupType, ComponentStatus, DataType, Outcome, TaskPhase, VaultPhase};
+pub use phase::{
+    BackupType, ComponentStatus, DataType, Outcome, PodPhase, SchedulePhase, TaskPhase, VaultPhase,
+};
 pub use reason::ReasonClass;
 
 use serde::Serialize;
@@ -113,7 +115,11 @@ pub struct Schedule {
     pub paused: bool,
     pub vault: String,
     pub backup_type: BackupType,
+    /// `status.phase` as the controller wrote it; the center decides the effective phase.
+    pub phase: SchedulePhase,
     pub raw_phase: String,
+    /// `status.validationErrors`: why the controller refused the schedule.
+    pub validation_errors: Vec<String>,
     pub last_backup: Option<Timestamp>,
 }
 

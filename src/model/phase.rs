@@ -17,6 +17,13 @@ macro_rules! phase_enum {
             /// Every known state, in display order, `Unknown` last.
             pub const ALL: &'static [$name] = &[$($name::$variant,)+ $name::Unknown];
 
+            /// The text of every state in [`Self::ALL`] order: the bounded values of a
+            /// metric label that carries this vocabulary.
+            pub const NAMES: &'static [&'static str] = &[$($text,)+ "Unknown"];
+
+            /// [`Self::NAMES`] without `Unknown`, for labels that never carry it.
+            pub const KNOWN: &'static [&'static str] = &[$($text,)+];
+
             /// Case-sensitive, as the controllers write them; anything else is `Unknown`.
             pub fn parse(raw: &str) -> Self {
                 match raw {
@@ -137,6 +144,26 @@ phase_enum! {
         Health => "Health",
         UnHealth => "UnHealth",
         NotFound => "NotFound",
+    }
+}
+
+phase_enum! {
+    /// Phase of a schedule (Velero `Schedule.status.phase`; ACK mirrors it where present).
+    /// A schedule in FailedValidation never runs.
+    SchedulePhase {
+        New => "New",
+        Enabled => "Enabled",
+        FailedValidation => "FailedValidation",
+    }
+}
+
+phase_enum! {
+    /// Phase of a Kubernetes Pod (`status.phase`), as the kubelet reports it.
+    PodPhase {
+        Pending => "Pending",
+        Running => "Running",
+        Succeeded => "Succeeded",
+        Failed => "Failed",
     }
 }
 
