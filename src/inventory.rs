@@ -242,6 +242,18 @@ impl Inventory {
         Self::default()
     }
 
+    /// The inventory of raw objects (as the API server or kubectl gives them); objects that are
+    /// not records of the backup center are left out, as every source leaves them out.
+    pub fn from_objects<'a>(objects: impl IntoIterator<Item = &'a serde_json::Value>) -> Self {
+        objects
+            .into_iter()
+            .filter_map(|o| match crate::dialect::map(o) {
+                Ok(crate::dialect::Mapped::Record(r)) => Some(*r),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn revision(&self) -> u64 {
         self.revision
     }
@@ -475,6 +487,16 @@ impl Inventory {
             index.add(t);
         }
         index
+    }
+}
+
+impl FromIterator<Record> for Inventory {
+    fn from_iter<I: IntoIterator<Item = Record>>(records: I) -> Self {
+        let mut inventory = Inventory::new();
+        for r in records {
+            inventory.apply(r);
+        }
+        inventory
     }
 }
 

@@ -2,8 +2,9 @@
 //! output format. Regenerate deliberately with `UPDATE_GOLDEN=1 cargo test --test cli_golden`
 //! and review the diff.
 
-use std::path::Path;
 use std::process::Command;
+
+mod support;
 
 /// The instant both example snapshots were taken (examples/README.md).
 const NOW: &str = "2026-11-25T09:00:00Z";
@@ -25,31 +26,7 @@ fn run(args: &[&str]) -> (String, String, bool) {
 fn golden(name: &str, args: &[&str]) {
     let (stdout, stderr, ok) = run(args);
     assert!(ok, "backupscope {args:?} failed: {stderr}");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &stdout).expect("write golden");
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
-            path.display()
-        )
-    });
-    if stdout != want {
-        for (i, (a, b)) in stdout.lines().zip(want.lines()).enumerate() {
-            if a != b {
-                panic!("{name} differs at line {}:\n got: {a}\nwant: {b}", i + 1);
-            }
-        }
-        panic!(
-            "{name} differs in length: got {} lines, want {}",
-            stdout.lines().count(),
-            want.lines().count()
-        );
-    }
+    support::golden::assert_matches(&format!("tests/golden/{name}"), &stdout);
 }
 
 #[test]

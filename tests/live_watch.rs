@@ -11,7 +11,6 @@ mod cluster;
 mod lcg;
 use lcg::Lcg;
 
-use backupscope::dialect::{self, Mapped};
 use backupscope::inventory::{Inventory, TaskIndex};
 use backupscope::source::health::SourceHealth;
 use backupscope::source::kube::{self as live, KubeArgs};
@@ -193,18 +192,12 @@ fn source_of(obj: &Value) -> String {
 /// The server's truth, mapped through the dialects into a fresh inventory, leaving out the
 /// objects of the `unread` sources.
 fn expected(server: &TestApiServer, unread: &[&str]) -> Inventory {
-    let mut inv = Inventory::new();
-    for (api, kind) in cluster::all_kinds() {
-        for obj in server.list_objects(api, kind) {
-            if in_scope(&obj)
-                && !unread.contains(&source_of(&obj).as_str())
-                && let Ok(Mapped::Record(r)) = dialect::map(&obj)
-            {
-                inv.apply(*r);
-            }
-        }
-    }
-    inv
+    let objects: Vec<_> = cluster::all_kinds()
+        .into_iter()
+        .flat_map(|(api, kind)| server.list_objects(api, kind))
+        .filter(|obj| in_scope(obj) && !unread.contains(&source_of(obj).as_str()))
+        .collect();
+    Inventory::from_objects(&objects)
 }
 
 fn diff_map<K: Ord + Debug, V: PartialEq + Debug>(

@@ -5,7 +5,6 @@
 
 use backupscope::center::BackupCenter;
 use backupscope::cli::output::Format;
-use backupscope::dialect::{self, Mapped};
 use backupscope::inventory::Inventory;
 use backupscope::metrics::collector::{CollectOptions, Collector};
 use backupscope::metrics::exposition::{self, TextEncoder};
@@ -86,12 +85,7 @@ fn mutate(v: &mut Value, rng: &mut Lcg, depth: usize) {
 }
 
 fn pipeline(objects: &[Value]) {
-    let mut inventory = Inventory::new();
-    for o in objects {
-        if let Ok(Mapped::Record(r)) = dialect::map(o) {
-            inventory.apply(*r);
-        }
-    }
+    let inventory = Inventory::from_objects(objects);
     let now = "2026-11-25T09:00:00Z".parse().expect("time");
     let center = BackupCenter::new(&inventory, now);
     let report = StatusReport::build(&center);

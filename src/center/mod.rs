@@ -268,18 +268,11 @@ impl<'a> BackupCenter<'a> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::dialect::{self, Mapped};
     use crate::model::{DataType, ReasonClass};
     use serde_json::{Value, json};
 
     pub(crate) fn inventory(objects: Vec<Value>) -> Inventory {
-        let mut inv = Inventory::new();
-        for o in objects {
-            if let Ok(Mapped::Record(r)) = dialect::map(&o) {
-                inv.apply(*r);
-            }
-        }
-        inv
+        Inventory::from_objects(&objects)
     }
 
     pub(crate) fn now() -> Timestamp {

@@ -37,6 +37,9 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Serve Prometheus metrics (/metrics, /healthz, /readyz) for a live cluster or a snapshot.
     Serve(serve::ServeArgs),
+    /// Print the metric reference (every family, its labels and their values) as Markdown;
+    /// docs/metrics.md is this output.
+    Metrics,
 }
 
 #[derive(Debug, Args)]
@@ -136,11 +139,7 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
             if !report.unknown_kinds.is_empty() {
                 tracing::debug!(kinds = ?report.unknown_kinds, "skipped objects of kinds backupscope does not read");
             }
-            let mut inventory = Inventory::new();
-            for r in records {
-                inventory.apply(r);
-            }
-            inventory
+            records.into_iter().collect()
         }
         None => {
             let (targets, objects) = list_cluster(&args.kube).await?;
@@ -214,6 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
             }
         }
         Command::Serve(args) => serve::run(args).await,
+        Command::Metrics => Ok(crate::metrics::families::reference()),
         Command::Snapshot(args) => {
             let (targets, objects) = list_cluster(&args.kube).await?;
             let (files, count) = snapshot::write(&args.out, &targets, objects)?;

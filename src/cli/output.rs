@@ -1,6 +1,7 @@
 //! Rendering for people: aligned tables, kubectl-style ages, optional colour.
 //! Machine formats (`-o json|yaml`) serialize the report structs directly.
 
+use crate::center::{Severity, severity_of_word};
 use crate::model::Timestamp;
 use std::io::IsTerminal;
 
@@ -113,13 +114,14 @@ impl Table {
     }
 }
 
-/// Colours the words that carry a verdict; everything else stays plain.
+/// Colours the words that carry a verdict, by the severity the center gives them; everything
+/// else stays plain.
 fn paint(cell: &str) -> String {
-    let code = match cell {
-        "Available" | "Completed" | "Health" => "32",
-        "Unavailable" | "Failed" | "FailedValidation" | "UnHealth" | "NotFound" => "31",
-        "InProgress" | "PartiallyFailed" | "New" | "Unknown" => "33",
-        _ => return cell.to_string(),
+    let code = match severity_of_word(cell) {
+        Some(Severity::Ok) => "32",
+        Some(Severity::Critical) => "31",
+        Some(Severity::Warning | Severity::Unknown) => "33",
+        None => return cell.to_string(),
     };
     format!("\x1b[{code}m{cell}\x1b[0m")
 }
@@ -204,6 +206,17 @@ mod tests {
         let long = cell(&"x".repeat(10_000));
         assert_eq!(long.chars().count(), MAX_CELL_CHARS);
         assert!(long.ends_with('…'));
+    }
+
+    #[test]
+    fn verdict_words_are_coloured_by_severity() {
+        assert_eq!(paint("Available"), "\x1b[32mAvailable\x1b[0m");
+        assert_eq!(paint("FailedValidation"), "\x1b[31mFailedValidation\x1b[0m");
+        assert_eq!(paint("NotFound"), "\x1b[31mNotFound\x1b[0m");
+        assert_eq!(paint("PartiallyFailed"), "\x1b[33mPartiallyFailed\x1b[0m");
+        assert_eq!(paint("Enabled"), "\x1b[32mEnabled\x1b[0m");
+        assert_eq!(paint("Unknown"), "\x1b[33mUnknown\x1b[0m");
+        assert_eq!(paint("shared-oss-vault"), "shared-oss-vault");
     }
 
     #[test]

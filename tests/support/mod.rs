@@ -4,7 +4,9 @@
 //! Each test crate includes this module with `mod support;` and uses a part of it.
 #![allow(dead_code)]
 
+pub mod builders;
 pub mod fixture;
+pub mod golden;
 pub mod http;
 pub mod prometheus;
 pub mod promtool;

@@ -1,0 +1,26 @@
+//! Generated artefacts are produced by the code and committed; this is the drift check that
+//! fails CI when a committed file differs from what the code generates now. Regenerate with
+//! `UPDATE_GOLDEN=1 cargo test --test generated` (or the command in each row) and commit.
+
+mod support;
+
+use std::process::Command;
+
+/// (command line of `backupscope`, committed file it produces).
+const ARTEFACTS: &[(&[&str], &str)] = &[(&["metrics"], "docs/metrics.md")];
+
+#[test]
+fn committed_artefacts_match_what_the_code_generates() {
+    for (args, file) in ARTEFACTS {
+        let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
+            .args(*args)
+            .output()
+            .expect("run backupscope");
+        assert!(
+            out.status.success(),
+            "backupscope {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        support::golden::assert_matches(file, &String::from_utf8_lossy(&out.stdout));
+    }
+}

@@ -1,0 +1,204 @@
+//! Tiny builders for objects as `kubectl get -o json` prints them (apiVersion, kind, the
+//! metadata an API server fills in, spec, status), shared by every test that needs a cluster
+//! state: build the objects, adjust a field with [`set`], and load them with [`inventory`] or
+//! write them as a snapshot with [`write_snapshot`].
+
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// The metadata an API server fills in, as kubectl prints it.
+pub fn metadata(namespace: &str, name: &str, created: &str) -> Value {
+    // A stable uid per object, shaped like the real ones.
+    let hash = name
+        .bytes()
+        .chain(namespace.bytes())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    json!({
+        "creationTimestamp": created,
+        "generation": 1,
+        "name": name,
+        "namespace": namespace,
+        "resourceVersion": (hash % 900_000 + 100_000).to_string(),
+        "uid": format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            hash >> 32, (hash >> 16) & 0xffff, hash & 0xfff, (hash >> 4) & 0xfff, hash & 0xffff_ffff_ffff),
+    })
+}
+
+/// Sets the field at a JSON pointer (`/status/phase`), creating objects on the way.
+pub fn set(obj: &mut Value, pointer: &str, value: Value) {
+    let mut at = obj;
+    let mut keys = pointer.trim_start_matches('/').split('/').peekable();
+    while let Some(key) = keys.next() {
+        if !at.is_object() {
+            *at = json!({});
+        }
+        let map = at.as_object_mut().expect("an object");
+        if keys.peek().is_none() {
+            map.insert(key.to_string(), value);
+            return;
+        }
+        at = map.entry(key.to_string()).or_insert_with(|| json!({}));
+    }
+}
+
+/// `obj` with the field at `pointer` set: for chaining in object lists.
+pub fn with(mut obj: Value, pointer: &str, value: Value) -> Value {
+    set(&mut obj, pointer, value);
+    obj
+}
+
+/// A Velero BackupStorageLocation; `phase: None` is one that was never validated.
+pub fn mk_bsl(namespace: &str, name: &str, bucket: &str, phase: Option<&str>) -> Value {
+    let mut o = json!({
+        "apiVersion": "velero.io/v1",
+        "kind": "BackupStorageLocation",
+        "metadata": metadata(namespace, name, "2026-10-20T08:00:00Z"),
+        "spec": {
+            "config": {"region": "us-east-1"},
+            "credential": {"key": "cloud", "name": "cloud-credentials"},
+            "default": name == "default",
+            "objectStorage": {"bucket": bucket},
+            "provider": "aws",
+        },
+    });
+    if let Some(phase) = phase {
+        set(
+            &mut o,
+            "/status",
+            json!({
+                "lastSyncedTime": "2026-11-25T08:59:00Z",
+                "lastValidationTime": "2026-11-25T08:59:00Z",
+                "phase": phase,
+            }),
+        );
+    }
+    o
+}
+
+/// A Velero Backup of `vault` in `phase`, started and (when terminal) completed at `at`.
+pub fn mk_backup(namespace: &str, name: &str, vault: &str, phase: &str, at: &str) -> Value {
+    let mut status = json!({
+        "phase": phase,
+        "startTimestamp": at,
+        "version": 1,
+        "formatVersion": "1.1.0",
+    });
+    if !matches!(
+        phase,
+        "New"
+            | "InProgress"
+            | "Queued"
+            | "ReadyToStart"
+            | "WaitingForPluginOperations"
+            | "Finalizing"
+    ) {
+        set(&mut status, "/completionTimestamp", json!(at));
+    }
+    json!({
+        "apiVersion": "velero.io/v1",
+        "kind": "Backup",
+        "metadata": with(metadata(namespace, name, at), "/labels",
+            json!({"velero.io/storage-location": vault})),
+        "spec": {
+            "csiSnapshotTimeout": "10m0s",
+            "defaultVolumesToFsBackup": false,
+            "includedNamespaces": ["*"],
+            "storageLocation": vault,
+            "ttl": "720h0m0s",
+        },
+        "status": status,
+    })
+}
+
+/// A Velero Backup created by `schedule` (the label Velero sets).
+pub fn mk_scheduled_backup(
+    namespace: &str,
+    schedule: &str,
+    vault: &str,
+    phase: &str,
+    at: &str,
+) -> Value {
+    let stamp: String = at.chars().filter(char::is_ascii_digit).collect();
+    let mut b = mk_backup(namespace, &format!("{schedule}-{stamp}"), vault, phase, at);
+    b["metadata"]["labels"]["velero.io/schedule-name"] = json!(schedule);
+    b
+}
+
+/// A Velero Schedule; `phase: None` is one the controller has not looked at.
+pub fn mk_schedule(
+    namespace: &str,
+    name: &str,
+    cron: &str,
+    vault: &str,
+    phase: Option<&str>,
+) -> Value {
+    let mut o = json!({
+        "apiVersion": "velero.io/v1",
+        "kind": "Schedule",
+        "metadata": metadata(namespace, name, "2026-10-20T08:00:00Z"),
+        "spec": {
+            "schedule": cron,
+            "template": {"includedNamespaces": ["*"], "storageLocation": vault, "ttl": "720h0m0s"},
+            "useOwnerReferencesInBackup": false,
+        },
+    });
+    if let Some(phase) = phase {
+        set(&mut o, "/status/phase", json!(phase));
+    }
+    o
+}
+
+/// A Velero Restore of `backup` in `phase`, started at `at`.
+pub fn mk_restore(namespace: &str, name: &str, backup: &str, phase: &str, at: &str) -> Value {
+    json!({
+        "apiVersion": "velero.io/v1",
+        "kind": "Restore",
+        "metadata": metadata(namespace, name, at),
+        "spec": {"backupName": backup, "excludedResources": ["nodes", "events"]},
+        "status": {"phase": phase, "startTimestamp": at},
+    })
+}
+
+/// A core/v1 Warning event about `kind`/`involved` in `namespace`.
+pub fn mk_event(
+    namespace: &str,
+    involved_kind: &str,
+    involved: &str,
+    reason: &str,
+    message: &str,
+    at: &str,
+) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Event",
+        "count": 1,
+        "firstTimestamp": at,
+        "lastTimestamp": at,
+        "involvedObject": {"kind": involved_kind, "name": involved, "namespace": namespace},
+        "message": message,
+        "metadata": metadata(namespace, &format!("{involved}.18a3f0c2d4e5b6a7"), at),
+        "reason": reason,
+        "source": {"component": "backupscope-test"},
+        "type": "Warning",
+    })
+}
+
+/// kubectl's wrapper for several objects.
+pub fn list(items: Vec<Value>) -> Value {
+    json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
+}
+
+/// Writes each (file name, objects) as a `kubectl get -o json` List under `dir`.
+pub fn write_snapshot(dir: &Path, files: Vec<(&str, Vec<Value>)>) {
+    for (name, items) in files {
+        let text = serde_json::to_string_pretty(&list(items)).expect("serialize");
+        std::fs::write(dir.join(name), text).expect("write snapshot file");
+    }
+}
+
+/// The inventory these objects make, as every source builds it.
+pub fn inventory(objects: &[Value]) -> backupscope::inventory::Inventory {
+    backupscope::inventory::Inventory::from_objects(objects)
+}
