@@ -40,10 +40,8 @@ async fn wait_until(serve: &Serve, what: &str, check: impl Fn(&str) -> bool) {
     }
 }
 
-const PROD_COMPLETED: &str =
-    r#"backupcenter_backups{namespace="csdr",backuplocation="prod-hz-vault",phase="Completed"}"#;
-const PROD_FAILED: &str =
-    r#"backupcenter_backups{namespace="csdr",backuplocation="prod-hz-vault",phase="Failed"}"#;
+const PROD_COMPLETED: &str = r#"backupcenter_backups{namespace="csdr",backuplocation="prod-hz-vault",backuplocation_exists="true",phase="Completed"}"#;
+const PROD_FAILED: &str = r#"backupcenter_backups{namespace="csdr",backuplocation="prod-hz-vault",backuplocation_exists="true",phase="Failed"}"#;
 const TASK: &str = "payment-db-migration-1113";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

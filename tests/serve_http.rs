@@ -61,7 +61,7 @@ async fn content_type_follows_the_accept_header() {
     let text = metrics(&serve, &[]).await;
     assert_eq!(text.header("content-type"), Some(TEXT));
     assert!(text.text().contains(
-        "backupcenter_backups{namespace=\"csdr\",backuplocation=\"prod-hz-vault\",phase=\"Completed\"} 17\n"
+        "backupcenter_backups{namespace=\"csdr\",backuplocation=\"prod-hz-vault\",backuplocation_exists=\"true\",phase=\"Completed\"} 17\n"
     ));
     for (accept, expected) in [
         ("text/plain;version=0.0.4", TEXT),

@@ -136,10 +136,6 @@ impl<'a> BackupCenter<'a> {
             .filter(|v| !self.is_mirror(v.engine, &v.namespace))
     }
 
-    pub fn vault(&self, name: &str) -> Option<&'a Vault> {
-        self.vaults().find(|v| v.name == name)
-    }
-
     /// The velero twin (same namespace and name) of an ACK object.
     fn twin<T>(
         &self,

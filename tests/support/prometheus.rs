@@ -6,9 +6,10 @@ use std::{
     fmt::Write as _,
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
 };
+
+use super::tempdir::TempDir;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
@@ -49,7 +50,7 @@ pub type Sample = (BTreeMap<String, String>, f64);
 
 pub struct Prometheus {
     child: Child,
-    dir: PathBuf,
+    dir: TempDir,
     base_url: String,
     client: Client<HttpConnector, Empty<Bytes>>,
 }
@@ -66,10 +67,10 @@ impl Prometheus {
     /// Starts Prometheus and waits until `/-/ready` answers 200.
     pub async fn start(options: PrometheusOptions) -> Prometheus {
         let binary = Self::binary();
-        let dir = temp_dir();
-        let config_path = dir.join("prometheus.yml");
+        let dir = TempDir::new("prometheus");
+        let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config_yaml(&options)).expect("write prometheus.yml");
-        let log_path = dir.join("prometheus.log");
+        let log_path = dir.path().join("prometheus.log");
         let log = std::fs::File::create(&log_path).expect("create prometheus.log");
         let port = free_port();
         let mut command = Command::new(binary);
@@ -77,7 +78,7 @@ impl Prometheus {
             .arg(format!("--config.file={}", config_path.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
-                dir.join("data").display()
+                dir.path().join("data").display()
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .stdin(Stdio::null())
@@ -109,7 +110,7 @@ impl Prometheus {
 
     /// The server's log so far, for failure messages.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
     }
 
     /// Evaluates an instant query now.
@@ -266,14 +267,9 @@ impl Prometheus {
 
 impl Drop for Prometheus {
     fn drop(&mut self) {
+        // The directory (config, data, log) goes with `dir`, or is kept when the test failed.
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if std::thread::panicking() {
-            // Keep the config, data and log of a failed test for a look.
-            eprintln!("prometheus test directory kept: {}", self.dir.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
     }
 }
 
@@ -305,18 +301,6 @@ fn config_yaml(options: &PrometheusOptions) -> String {
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
-}
-
-fn temp_dir() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "backupscope-prometheus-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("create the prometheus test directory");
-    dir
 }
 
 fn percent_encode(text: &str) -> String {
