@@ -523,6 +523,90 @@ mod tests {
     }
 
     #[test]
+    fn names_installers_give() {
+        let velero = spec("velero").unwrap();
+        assert!(velero.is_named("velero"));
+        assert!(
+            velero.is_named("prod-velero"),
+            "Helm chart < 11: <release>-velero"
+        );
+        assert!(!velero.is_named("-velero"));
+        assert!(!velero.is_named("velero-ui"));
+        assert!(
+            !velero.is_named("csdr-velero"),
+            "another component's own name"
+        );
+        assert!(spec("node-agent").unwrap().is_named("restic"));
+        assert!(!spec("node-agent").unwrap().is_named("prod-node-agent"));
+    }
+
+    #[test]
+    fn replicaset_names_the_deployment() {
+        assert_eq!(
+            deployment_of("prod-velero-6b9f8d7c5d", Some("6b9f8d7c5d")).as_deref(),
+            Some("prod-velero")
+        );
+        // Without the hash label: the last dash-separated part is the hash.
+        assert_eq!(
+            deployment_of("prod-velero-6b9f8d7c5d", None).as_deref(),
+            Some("prod-velero")
+        );
+        // A hash label that does not end the name: not this ReplicaSet's hash.
+        assert_eq!(deployment_of("prod-velero-6b9f8d7c5d", Some("abc")), None);
+        assert_eq!(deployment_of("nodash", None), None);
+    }
+
+    fn pod_component(p: &Value) -> Option<(&'static str, MatchedBy, Option<PodOwner>)> {
+        match map_pod(p) {
+            Some(Record::Pod(p)) => Some((p.component.component, p.component.by, p.owner)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn pods_by_labels_owner_and_container() {
+        // Engine label alone: the owner's kind decides server or node agent.
+        let p = json!({"metadata": {"name": "x-1", "namespace": "velero",
+            "labels": {"app.kubernetes.io/name": "velero"},
+            "ownerReferences": [{"kind": "DaemonSet", "name": "agents", "controller": true}]}});
+        assert_eq!(
+            pod_component(&p),
+            Some((
+                "node-agent",
+                MatchedBy::Labels,
+                Some(PodOwner {
+                    kind: WorkloadKind::DaemonSet,
+                    name: "agents".into()
+                })
+            ))
+        );
+        // No ownerReferences: generateName and pod-template-hash name the Deployment.
+        let p = json!({"metadata": {"name": "prod-velero-6b9f8d7c5d-x2x7k", "namespace": "velero",
+            "generateName": "prod-velero-6b9f8d7c5d-",
+            "labels": {"pod-template-hash": "6b9f8d7c5d"}}});
+        assert_eq!(
+            pod_component(&p).map(|(c, by, o)| (c, by, o.map(|o| o.name))),
+            Some(("velero", MatchedBy::Name, Some("prod-velero".into())))
+        );
+        // Container `velero` in csdr is ACK's csdr-velero, elsewhere upstream Velero.
+        let bare = |ns: &str| {
+            json!({"metadata": {"name": "p", "namespace": ns},
+                "spec": {"containers": [{"name": "velero"}]}})
+        };
+        assert_eq!(
+            pod_component(&bare("csdr")).map(|c| c.0),
+            Some("csdr-velero")
+        );
+        assert_eq!(pod_component(&bare("backup")).map(|c| c.0), Some("velero"));
+        // A Job's pod is never a component, even with the server's labels.
+        let job = json!({"metadata": {"name": "velero-maintain-1", "namespace": "velero",
+            "labels": {"deploy": "velero"},
+            "ownerReferences": [{"kind": "Job", "name": "velero-maintain", "controller": true}]},
+            "spec": {"containers": [{"name": "velero"}]}});
+        assert_eq!(pod_component(&job), None);
+    }
+
+    #[test]
     fn events_both_apis_normal_dropped() {
         let normal = json!({"type": "Normal", "metadata": {"name": "e"}});
         assert!(map_event(&normal, false).is_none());

@@ -1,0 +1,286 @@
+//! Builders for Kubernetes objects exactly as `kubectl get -o yaml|json` prints them: uid,
+//! resourceVersion, creationTimestamp, ownerReferences, labels the way installers set them,
+//! container statuses the way the kubelet reports them.
+//!
+//! Every builder returns a `serde_json::Value`; tests change what they need on the result
+//! (`obj["status"]["readyReplicas"] = json!(0)`). Identities (uid, resourceVersion) are derived
+//! from the object's kind, namespace and name, so fixtures are the same on every run.
+//!
+//! ```ignore
+//! let d = mk_deployment("velero", "velero", json!({"deploy": "velero"}), vec![mk_container("velero", VELERO_IMAGE)]);
+//! let p = mk_pod("velero", "velero-7d9f8c6b5-x2x7k", json!({"deploy": "velero"}),
+//!     Some(owned_by_replicaset("velero-7d9f8c6b5")), vec![oom_killed("velero", VELERO_IMAGE, 3)]);
+//! write_list(&dir, "velero-pods.json", vec![p]);
+//! ```
+
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+use super::tempdir::TempDir;
+
+/// The instant the fixtures' objects were created; ages are read `--now` [`NOW`].
+pub const CREATED: &str = "2026-10-22T08:14:03Z";
+/// The instant tests evaluate at (`--now`).
+pub const NOW: &str = "2026-11-25T09:00:00Z";
+pub const VELERO_IMAGE: &str = "velero/velero:v1.17.1";
+
+/// A deterministic 36-character uid for an object.
+pub fn uid(kind: &str, namespace: &str, name: &str) -> String {
+    // FNV-1a, twice with different seeds: enough bits for a uuid-shaped value.
+    let hash = |seed: u64| {
+        format!("{kind}/{namespace}/{name}")
+            .bytes()
+            .fold(seed, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            })
+    };
+    let (a, b) = (hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        (b >> 48) & 0xfff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// `metadata` as the API server fills it.
+pub fn metadata(kind: &str, namespace: &str, name: &str, labels: Value) -> Value {
+    let uid = uid(kind, namespace, name);
+    let version = u64::from_str_radix(&uid[..6], 16).unwrap_or(1) + 400_000_000;
+    json!({
+        "creationTimestamp": CREATED,
+        "labels": labels,
+        "name": name,
+        "namespace": namespace,
+        "resourceVersion": version.to_string(),
+        "uid": uid,
+    })
+}
+
+/// A container of a pod spec or pod template, without resources (see [`with_resources`]).
+pub fn mk_container(name: &str, image: &str) -> Value {
+    json!({
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "name": name,
+        "resources": {},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+    })
+}
+
+/// [`mk_container`] with `resources.requests` and `resources.limits` (cpu, memory).
+pub fn with_resources(mut container: Value, requests: (&str, &str), limits: (&str, &str)) -> Value {
+    container["resources"] = json!({
+        "limits": {"cpu": limits.0, "memory": limits.1},
+        "requests": {"cpu": requests.0, "memory": requests.1},
+    });
+    container
+}
+
+/// A Deployment of one replica, ready, whose pods carry `pod_labels` (also its selector).
+/// `labels` are the Deployment's own `metadata.labels`.
+pub fn mk_deployment(
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    pod_labels: Value,
+    containers: Vec<Value>,
+) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata("Deployment", namespace, name, labels),
+        "spec": {
+            "progressDeadlineSeconds": 600,
+            "replicas": 1,
+            "revisionHistoryLimit": 10,
+            "selector": {"matchLabels": pod_labels.clone()},
+            "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+                         "type": "RollingUpdate"},
+            "template": {
+                "metadata": {"creationTimestamp": null, "labels": pod_labels},
+                "spec": {"containers": containers, "dnsPolicy": "ClusterFirst",
+                         "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                         "terminationGracePeriodSeconds": 30},
+            },
+        },
+        "status": {
+            "availableReplicas": 1,
+            "conditions": [{"lastTransitionTime": CREATED, "lastUpdateTime": CREATED,
+                            "message": "Deployment has minimum availability.",
+                            "reason": "MinimumReplicasAvailable", "status": "True",
+                            "type": "Available"}],
+            "observedGeneration": 1,
+            "readyReplicas": 1,
+            "replicas": 1,
+            "updatedReplicas": 1,
+        },
+    })
+}
+
+/// A DaemonSet scheduled on `nodes` nodes, all ready; pods carry `pod_labels`, the selector is
+/// `selector`.
+pub fn mk_daemonset(
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    selector: Value,
+    pod_labels: Value,
+    containers: Vec<Value>,
+    nodes: u64,
+) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": metadata("DaemonSet", namespace, name, labels),
+        "spec": {
+            "revisionHistoryLimit": 10,
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {"creationTimestamp": null, "labels": pod_labels},
+                "spec": {"containers": containers, "dnsPolicy": "ClusterFirst",
+                         "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                         "terminationGracePeriodSeconds": 30},
+            },
+            "updateStrategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
+                               "type": "RollingUpdate"},
+        },
+        "status": {
+            "currentNumberScheduled": nodes,
+            "desiredNumberScheduled": nodes,
+            "numberAvailable": nodes,
+            "numberMisscheduled": 0,
+            "numberReady": nodes,
+            "observedGeneration": 1,
+            "updatedNumberScheduled": nodes,
+        },
+    })
+}
+
+/// The `ownerReferences` entry a controller sets.
+pub fn owned_by(kind: &str, namespace: &str, name: &str) -> Value {
+    json!({
+        "apiVersion": if kind == "Job" { "batch/v1" } else { "apps/v1" },
+        "blockOwnerDeletion": true,
+        "controller": true,
+        "kind": kind,
+        "name": name,
+        "uid": uid(kind, namespace, name),
+    })
+}
+
+/// A pod. `owner` is an [`owned_by`] entry (`None`: a bare pod, or a bundle that stripped
+/// ownerReferences); `generateName` is derived from the owner as the controllers do.
+/// `statuses` are [`running`], [`oom_killed`], [`crash_looping`] entries; the pod spec gets
+/// one container per status, and the phase is Running.
+pub fn mk_pod(
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    owner: Option<Value>,
+    statuses: Vec<Value>,
+) -> Value {
+    let mut meta = metadata("Pod", namespace, name, labels);
+    if let Some(owner) = owner {
+        if let Some(generate) = name.rsplit_once('-').map(|(base, _)| format!("{base}-")) {
+            meta["generateName"] = json!(generate);
+        }
+        meta["ownerReferences"] = json!([owner]);
+    }
+    let containers: Vec<Value> = statuses
+        .iter()
+        .map(|s| {
+            mk_container(
+                s["name"].as_str().unwrap_or(""),
+                s["image"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let ready = statuses.iter().all(|s| s["ready"] == json!(true));
+    let ready_status = if ready { "True" } else { "False" };
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": {"containers": containers, "dnsPolicy": "ClusterFirst",
+                 "nodeName": "node-a", "restartPolicy": "Always",
+                 "schedulerName": "default-scheduler", "terminationGracePeriodSeconds": 30},
+        "status": {
+            "conditions": [
+                {"lastProbeTime": null, "lastTransitionTime": CREATED, "status": "True", "type": "Initialized"},
+                {"lastProbeTime": null, "lastTransitionTime": CREATED, "status": ready_status, "type": "Ready"},
+                {"lastProbeTime": null, "lastTransitionTime": CREATED, "status": ready_status, "type": "ContainersReady"},
+                {"lastProbeTime": null, "lastTransitionTime": CREATED, "status": "True", "type": "PodScheduled"},
+            ],
+            "containerStatuses": statuses,
+            "hostIP": "10.0.0.11",
+            "phase": "Running",
+            "podIP": "10.244.1.17",
+            "qosClass": "Burstable",
+            "startTime": CREATED,
+        },
+    })
+}
+
+/// A running, ready container that restarted `restarts` times, without a recorded
+/// termination.
+pub fn running(name: &str, image: &str, restarts: u64) -> Value {
+    json!({
+        "containerID": format!("containerd://{}", uid("Container", name, image).replace('-', "")),
+        "image": format!("docker.io/{image}"),
+        "imageID": format!("docker.io/{image}@sha256:{}", "0".repeat(64)),
+        "lastState": {},
+        "name": name,
+        "ready": true,
+        "restartCount": restarts,
+        "started": true,
+        "state": {"running": {"startedAt": "2026-11-25T08:41:12Z"}},
+    })
+}
+
+/// Running again after the kernel killed it for memory (exit 137).
+pub fn oom_killed(name: &str, image: &str, restarts: u64) -> Value {
+    let mut s = running(name, image, restarts);
+    s["lastState"] = json!({"terminated": {
+        "containerID": s["containerID"].clone(),
+        "exitCode": 137,
+        "finishedAt": "2026-11-25T08:41:10Z",
+        "reason": "OOMKilled",
+        "startedAt": "2026-11-25T07:02:55Z",
+    }});
+    s
+}
+
+/// Waiting in CrashLoopBackOff after exiting with an error.
+pub fn crash_looping(name: &str, image: &str, restarts: u64) -> Value {
+    let mut s = running(name, image, restarts);
+    s["ready"] = json!(false);
+    s["started"] = json!(false);
+    s["state"] = json!({"waiting": {
+        "message": format!("back-off 5m0s restarting failed container={name}"),
+        "reason": "CrashLoopBackOff",
+    }});
+    s["lastState"] = json!({"terminated": {
+        "containerID": s["containerID"].clone(),
+        "exitCode": 1,
+        "finishedAt": "2026-11-25T08:55:31Z",
+        "reason": "Error",
+        "startedAt": "2026-11-25T08:55:30Z",
+    }});
+    s
+}
+
+/// A `kind: List` as `kubectl get <resource> -o json` prints it.
+pub fn mk_list(items: Vec<Value>) -> Value {
+    json!({"apiVersion": "v1", "items": items, "kind": "List",
+           "metadata": {"resourceVersion": ""}})
+}
+
+/// Writes `items` as one `kubectl get -o json` List to `file` in `dir`.
+pub fn write_list(dir: &TempDir, file: &str, items: Vec<Value>) -> PathBuf {
+    let text = serde_json::to_string_pretty(&mk_list(items)).expect("a Value always serializes");
+    dir.write(file, text)
+}
