@@ -581,7 +581,7 @@ fn run_status(dir: &TempDir) -> String {
 #[test]
 fn status_shows_pods_without_deployments() {
     let dir = TempDir::new("components-velero-pods");
-    write_list(&dir, "velero-pods.json", velero_pod_only());
+    write_list(dir.path(), "velero-pods.json", velero_pod_only());
     // Without a workload there is no age, and no resources; PODS counts the pods in phase
     // Running, which a crash-looping pod still is.
     assert_eq!(
@@ -591,7 +591,11 @@ fn status_shows_pods_without_deployments() {
     );
 
     let dir = TempDir::new("components-ack-pods");
-    write_list(&dir, "csdr.json", vec![csdr_velero_pod(), ack_backup("a")]);
+    write_list(
+        dir.path(),
+        "csdr.json",
+        vec![csdr_velero_pod(), ack_backup("a")],
+    );
     assert_eq!(
         run_status(&dir),
         "COMPONENT            NAMESPACE     AGE         STATUS     PODS   RESTARTS   MEMORY REQUEST   CPU REQUEST   MEMORY LIMIT   CPU LIMIT\n\

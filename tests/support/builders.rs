@@ -2,6 +2,7 @@
 //! resourceVersion, creationTimestamp, ownerReferences, labels the way installers set them,
 //! container statuses the way the kubelet reports them.
 //!
+//! Self-contained (a test crate may include it alone with `#[path = "support/builders.rs"]`).
 //! Every builder returns a `serde_json::Value`; tests change what they need on the result
 //! (`obj["status"]["readyReplicas"] = json!(0)`). Identities (uid, resourceVersion) are derived
 //! from the object's kind, namespace and name, so fixtures are the same on every run.
@@ -10,13 +11,13 @@
 //! let d = mk_deployment("velero", "velero", json!({"deploy": "velero"}), vec![mk_container("velero", VELERO_IMAGE)]);
 //! let p = mk_pod("velero", "velero-7d9f8c6b5-x2x7k", json!({"deploy": "velero"}),
 //!     Some(owned_by_replicaset("velero-7d9f8c6b5")), vec![oom_killed("velero", VELERO_IMAGE, 3)]);
-//! write_list(&dir, "velero-pods.json", vec![p]);
+//! write_list(dir.path(), "velero-pods.json", vec![p]);
 //! ```
 
-use serde_json::{Value, json};
-use std::path::PathBuf;
+#![allow(dead_code)]
 
-use super::tempdir::TempDir;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 
 /// The instant the fixtures' objects were created; ages are read `--now` [`NOW`].
 pub const CREATED: &str = "2026-10-22T08:14:03Z";
@@ -280,7 +281,9 @@ pub fn mk_list(items: Vec<Value>) -> Value {
 }
 
 /// Writes `items` as one `kubectl get -o json` List to `file` in `dir`.
-pub fn write_list(dir: &TempDir, file: &str, items: Vec<Value>) -> PathBuf {
+pub fn write_list(dir: &Path, file: &str, items: Vec<Value>) -> PathBuf {
     let text = serde_json::to_string_pretty(&mk_list(items)).expect("a Value always serializes");
-    dir.write(file, text)
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
 }
