@@ -91,14 +91,6 @@ fn helm_labels(release: &str, chart: &str) -> Value {
     })
 }
 
-fn merged(base: Value, extra: Value) -> Value {
-    let mut out = base;
-    if let (Some(o), Some(e)) = (out.as_object_mut(), extra.as_object()) {
-        o.extend(e.clone());
-    }
-    out
-}
-
 /// The server Deployment and its pod as the Helm chart renders them: Deployment
 /// `<release>-velero` before chart 11.0, `velero` since.
 fn helm_velero(namespace: &str, release: &str, deployment: &str, chart: &str) -> Vec<Value> {
@@ -117,12 +109,12 @@ fn helm_velero(namespace: &str, release: &str, deployment: &str, chart: &str) ->
     );
     d["spec"]["selector"]["matchLabels"] =
         json!({"app.kubernetes.io/instance": release, "app.kubernetes.io/name": "velero"});
-    let rs = format!("{deployment}-6b9f8d7c5d");
-    let pod = mk_pod(
+    let pod = replicaset_pod(
         namespace,
-        &format!("{rs}-x2x7k"),
-        merged(pod_labels, json!({"pod-template-hash": "6b9f8d7c5d"})),
-        Some(owned_by("ReplicaSet", namespace, &rs)),
+        deployment,
+        "6b9f8d7c5d",
+        "x2x7k",
+        pod_labels,
         vec![oom_killed("velero", VELERO_IMAGE, 3)],
     );
     vec![d, pod]
@@ -144,14 +136,11 @@ fn helm_node_agent(namespace: &str, release: &str, chart: &str) -> Vec<Value> {
         vec![mk_container("node-agent", VELERO_IMAGE)],
         1,
     );
-    let pod = mk_pod(
+    let pod = daemonset_pod(
         namespace,
-        "node-agent-5kq2n",
-        merged(
-            pod_labels,
-            json!({"controller-revision-hash": "7d8c6b9f5d", "pod-template-generation": "1"}),
-        ),
-        Some(owned_by("DaemonSet", namespace, "node-agent")),
+        "node-agent",
+        "5kq2n",
+        pod_labels,
         vec![running("node-agent", VELERO_IMAGE, 0)],
     );
     vec![ds, pod]
@@ -192,11 +181,12 @@ fn velero_install(namespace: &str) -> Vec<Value> {
     );
     let mut server = server;
     server["spec"]["selector"]["matchLabels"] = json!({"deploy": "velero"});
-    let pod = mk_pod(
+    let pod = replicaset_pod(
         namespace,
-        "velero-7d9f8c6b5-q8zl2",
-        json!({"component": "velero", "deploy": "velero", "pod-template-hash": "7d9f8c6b5"}),
-        Some(owned_by("ReplicaSet", namespace, "velero-7d9f8c6b5")),
+        "velero",
+        "7d9f8c6b5",
+        "q8zl2",
+        json!({"component": "velero", "deploy": "velero"}),
         vec![running("velero", VELERO_IMAGE, 0)],
     );
     let agent_labels = json!({"component": "velero", "name": "node-agent", "role": "node-agent"});
@@ -209,14 +199,11 @@ fn velero_install(namespace: &str) -> Vec<Value> {
         vec![mk_container("node-agent", VELERO_IMAGE)],
         1,
     );
-    let agent_pod = mk_pod(
+    let agent_pod = daemonset_pod(
         namespace,
-        "node-agent-m4wq9",
-        merged(
-            agent_labels,
-            json!({"controller-revision-hash": "5f7b8c9d6", "pod-template-generation": "1"}),
-        ),
-        Some(owned_by("DaemonSet", namespace, "node-agent")),
+        "node-agent",
+        "m4wq9",
+        agent_labels,
         vec![running("node-agent", VELERO_IMAGE, 0)],
     );
     vec![server, pod, agent, agent_pod]
@@ -292,11 +279,12 @@ fn oadp_runs_velero_in_openshift_adp() {
             "registry.redhat.io/oadp/oadp-velero-rhel9:1.4.2",
         )],
     );
-    let pod = mk_pod(
+    let pod = replicaset_pod(
         "openshift-adp",
-        "velero-588db7f655-8m2xd",
-        merged(pod_labels, json!({"pod-template-hash": "588db7f655"})),
-        Some(owned_by("ReplicaSet", "openshift-adp", "velero-588db7f655")),
+        "velero",
+        "588db7f655",
+        "8m2xd",
+        pod_labels,
         vec![running(
             "velero",
             "registry.redhat.io/oadp/oadp-velero-rhel9:1.4.2",
@@ -333,11 +321,12 @@ fn velero_pod_only() -> Vec<Value> {
     status["lastState"]["terminated"]["reason"] = json!("OOMKilled");
     status["lastState"]["terminated"]["exitCode"] = json!(137);
     vec![
-        mk_pod(
+        replicaset_pod(
             "velero",
-            "velero-7d9f8c6b5-x2x7k",
-            json!({"component": "velero", "deploy": "velero", "pod-template-hash": "7d9f8c6b5"}),
-            Some(owned_by("ReplicaSet", "velero", "velero-7d9f8c6b5")),
+            "velero",
+            "7d9f8c6b5",
+            "x2x7k",
+            json!({"component": "velero", "deploy": "velero"}),
             vec![status],
         ),
         velero_backup("velero", "daily-20261125020004"),
@@ -393,14 +382,11 @@ fn old_restic_daemonset_is_the_node_agent() {
         vec![mk_container("restic", "velero/velero:v1.9.5")],
         1,
     ));
-    objects.push(mk_pod(
+    objects.push(daemonset_pod(
         "velero",
-        "restic-4xk8p",
-        merged(
-            labels,
-            json!({"controller-revision-hash": "66b8c7d9f", "pod-template-generation": "3"}),
-        ),
-        Some(owned_by("DaemonSet", "velero", "restic")),
+        "restic",
+        "4xk8p",
+        labels,
         vec![oom_killed("restic", "velero/velero:v1.9.5", 2)],
     ));
     assert_eq!(
@@ -452,15 +438,12 @@ fn ack_cluster() -> Vec<Value> {
                 &image("migrate-controller"),
             )],
         ),
-        mk_pod(
+        replicaset_pod(
             "kube-system",
-            "migrate-controller-6f7d8c9b5-2lq7x",
-            json!({"app": "migrate-controller", "pod-template-hash": "6f7d8c9b5"}),
-            Some(owned_by(
-                "ReplicaSet",
-                "kube-system",
-                "migrate-controller-6f7d8c9b5",
-            )),
+            "migrate-controller",
+            "6f7d8c9b5",
+            "2lq7x",
+            json!({"app": "migrate-controller"}),
             vec![running(
                 "migrate-controller",
                 &image("migrate-controller"),
@@ -474,14 +457,12 @@ fn ack_cluster() -> Vec<Value> {
             controller_labels.clone(),
             vec![mk_container("csdr-controller", &image("csdr-controller"))],
         ),
-        mk_pod(
+        replicaset_pod(
             "csdr",
-            "csdr-controller-5c8d7b9f64-9ldxg",
-            merged(
-                controller_labels,
-                json!({"pod-template-hash": "5c8d7b9f64"}),
-            ),
-            Some(owned_by("ReplicaSet", "csdr", "csdr-controller-5c8d7b9f64")),
+            "csdr-controller",
+            "5c8d7b9f64",
+            "9ldxg",
+            controller_labels,
             vec![running("csdr-controller", &image("csdr-controller"), 0)],
         ),
         mk_deployment(
@@ -501,12 +482,11 @@ fn ack_cluster() -> Vec<Value> {
             vec![mk_container("hbr-client", &image("hbr-client"))],
             1,
         ),
-        mk_pod(
+        daemonset_pod(
             "csdr",
-            "hbr-client-7xk2p",
-            json!({"app": "hbr-client", "controller-revision-hash": "58d9c7f6b",
-                   "pod-template-generation": "1"}),
-            Some(owned_by("DaemonSet", "csdr", "hbr-client")),
+            "hbr-client",
+            "7xk2p",
+            json!({"app": "hbr-client"}),
             vec![running("hbr-client", &image("hbr-client"), 0)],
         ),
         ack_backup("prod-daily-20261125040100"),
@@ -516,11 +496,12 @@ fn ack_cluster() -> Vec<Value> {
 }
 
 fn csdr_velero_pod() -> Value {
-    mk_pod(
+    replicaset_pod(
         "csdr",
-        "csdr-velero-6d5f8b7c9d-kx7tq",
-        json!({"component": "csdr", "pod-template-hash": "6d5f8b7c9d"}),
-        Some(owned_by("ReplicaSet", "csdr", "csdr-velero-6d5f8b7c9d")),
+        "csdr-velero",
+        "6d5f8b7c9d",
+        "kx7tq",
+        json!({"component": "csdr"}),
         vec![oom_killed(
             "velero",
             "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/velero:v1.8.4-aliyun",

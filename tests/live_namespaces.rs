@@ -43,11 +43,12 @@ fn cluster_objects() -> Vec<Value> {
             labels.clone(),
             vec![mk_container("velero", image)],
         ),
-        mk_pod(
+        replicaset_pod(
             "openshift-adp",
-            "velero-588db7f655-8m2xd",
+            "velero",
+            "588db7f655",
+            "8m2xd",
             labels,
-            Some(owned_by("ReplicaSet", "openshift-adp", "velero-588db7f655")),
             vec![oom_killed("velero", image, 1)],
         ),
     ]

@@ -248,14 +248,7 @@ pub fn map_workload(kind: WorkloadKind, obj: &Value) -> Option<Record> {
             fields::count(obj, &["status", "numberAvailable"]).unwrap_or(0),
         ),
     };
-    let containers = unique_names(
-        raw_containers
-            .iter()
-            .filter(|c| c.is_object())
-            .map(container_spec)
-            .collect(),
-        |c| &mut c.name,
-    );
+    let containers = unique_names(raw_containers, container_spec, |c| &mut c.name);
     let args = raw_containers
         .iter()
         .flat_map(|c| fields::strings(c, &["args"]))
@@ -276,16 +269,22 @@ pub fn map_workload(kind: WorkloadKind, obj: &Value) -> Option<Record> {
     }))
 }
 
-/// Makes container names unique within one pod or template, so that per-container series
-/// never repeat: a nameless entry is called `<unnamed-N>` (N: its place in the list, which
-/// no real container name can be, `<` being outside DNS labels); of entries that share a name
-/// the first is kept. The API server never sends either; hand-edited bundles do.
-fn unique_names<T>(items: Vec<T>, name: impl Fn(&mut T) -> &mut String) -> Vec<T> {
+/// The container entries of one pod or template, with unique names, so that per-container
+/// series never repeat: entries that are not objects (null) are skipped, a nameless one is
+/// called `<unnamed-N>` (N: its place among the objects; `<` is outside DNS labels, so no real
+/// container has that name), and of entries that share a name the first is kept. The API
+/// server never sends either; hand-edited bundles do.
+fn unique_names<T>(
+    list: &[Value],
+    read: impl Fn(&Value) -> T,
+    name: impl Fn(&mut T) -> &mut String,
+) -> Vec<T> {
     let mut seen = BTreeSet::new();
-    items
-        .into_iter()
+    list.iter()
+        .filter(|c| c.is_object())
         .enumerate()
-        .filter_map(|(i, mut item)| {
+        .filter_map(|(i, c)| {
+            let mut item = read(c);
             let n = name(&mut item);
             if n.is_empty() {
                 *n = format!("<unnamed-{i}>");
@@ -382,14 +381,7 @@ pub fn map_pod(obj: &Value) -> Option<Record> {
         name: owner.as_ref().map(|o| o.name.as_str()),
         containers: &names,
     })?;
-    let containers = unique_names(
-        statuses
-            .iter()
-            .filter(|c| c.is_object())
-            .map(container_status)
-            .collect(),
-        |c| &mut c.name,
-    );
+    let containers = unique_names(statuses, container_status, |c| &mut c.name);
     Some(Record::Pod(Pod {
         namespace,
         name,

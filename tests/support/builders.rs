@@ -242,17 +242,33 @@ pub fn running(name: &str, image: &str, restarts: u64) -> Value {
     })
 }
 
+/// `status` with `lastState.terminated` set as the kubelet records it.
+fn terminated(
+    mut status: Value,
+    exit_code: i64,
+    reason: &str,
+    started: &str,
+    finished: &str,
+) -> Value {
+    status["lastState"] = json!({"terminated": {
+        "containerID": status["containerID"].clone(),
+        "exitCode": exit_code,
+        "finishedAt": finished,
+        "reason": reason,
+        "startedAt": started,
+    }});
+    status
+}
+
 /// Running again after the kernel killed it for memory (exit 137).
 pub fn oom_killed(name: &str, image: &str, restarts: u64) -> Value {
-    let mut s = running(name, image, restarts);
-    s["lastState"] = json!({"terminated": {
-        "containerID": s["containerID"].clone(),
-        "exitCode": 137,
-        "finishedAt": "2026-11-25T08:41:10Z",
-        "reason": "OOMKilled",
-        "startedAt": "2026-11-25T07:02:55Z",
-    }});
-    s
+    terminated(
+        running(name, image, restarts),
+        137,
+        "OOMKilled",
+        "2026-11-25T07:02:55Z",
+        "2026-11-25T08:41:10Z",
+    )
 }
 
 /// Waiting in CrashLoopBackOff after exiting with an error.
@@ -264,14 +280,63 @@ pub fn crash_looping(name: &str, image: &str, restarts: u64) -> Value {
         "message": format!("back-off 5m0s restarting failed container={name}"),
         "reason": "CrashLoopBackOff",
     }});
-    s["lastState"] = json!({"terminated": {
-        "containerID": s["containerID"].clone(),
-        "exitCode": 1,
-        "finishedAt": "2026-11-25T08:55:31Z",
-        "reason": "Error",
-        "startedAt": "2026-11-25T08:55:30Z",
-    }});
-    s
+    terminated(
+        s,
+        1,
+        "Error",
+        "2026-11-25T08:55:30Z",
+        "2026-11-25T08:55:31Z",
+    )
+}
+
+/// `labels` plus `extra` (extra wins).
+pub fn merged(labels: Value, extra: Value) -> Value {
+    let mut out = labels;
+    if let (Some(o), Some(e)) = (out.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    out
+}
+
+/// A pod of Deployment `deployment`, as its ReplicaSet `<deployment>-<hash>` creates it:
+/// named `<deployment>-<hash>-<suffix>`, labelled `pod-template-hash=<hash>`, owned by it.
+pub fn replicaset_pod(
+    namespace: &str,
+    deployment: &str,
+    hash: &str,
+    suffix: &str,
+    labels: Value,
+    statuses: Vec<Value>,
+) -> Value {
+    let replicaset = format!("{deployment}-{hash}");
+    mk_pod(
+        namespace,
+        &format!("{replicaset}-{suffix}"),
+        merged(labels, json!({"pod-template-hash": hash})),
+        Some(owned_by("ReplicaSet", namespace, &replicaset)),
+        statuses,
+    )
+}
+
+/// A pod of DaemonSet `daemonset`, named `<daemonset>-<suffix>`, with the labels the
+/// DaemonSet controller adds.
+pub fn daemonset_pod(
+    namespace: &str,
+    daemonset: &str,
+    suffix: &str,
+    labels: Value,
+    statuses: Vec<Value>,
+) -> Value {
+    mk_pod(
+        namespace,
+        &format!("{daemonset}-{suffix}"),
+        merged(
+            labels,
+            json!({"controller-revision-hash": "7d8c6b9f5d", "pod-template-generation": "1"}),
+        ),
+        Some(owned_by("DaemonSet", namespace, daemonset)),
+        statuses,
+    )
 }
 
 /// A `kind: List` as `kubectl get <resource> -o json` prints it.
