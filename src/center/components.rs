@@ -41,6 +41,32 @@ impl ComponentView<'_> {
             .map(|c| c.restarts)
             .sum()
     }
+
+    /// When the component was created: its workload's creation, else (pods only) its oldest
+    /// pod's.
+    pub fn created(&self) -> Option<crate::model::Timestamp> {
+        match self.workload {
+            Some(w) => w.created,
+            None => self.pods.iter().filter_map(|p| p.created).min(),
+        }
+    }
+
+    /// Ready pods: the workload's count, else (pods only) the pods that run with every
+    /// container ready; a crash-looping pod is in phase Running but not ready.
+    pub fn pods_ready(&self) -> u64 {
+        match self.workload {
+            Some(w) => w.ready,
+            None => self
+                .pods
+                .iter()
+                .filter(|p| {
+                    p.phase == "Running"
+                        && !p.containers.is_empty()
+                        && p.containers.iter().all(|c| c.ready)
+                })
+                .count() as u64,
+        }
+    }
 }
 
 /// The objects found for one component in one namespace.
@@ -257,5 +283,33 @@ mod tests {
             status(vec![ack_backup("a", "Completed", "")]),
             Some((ComponentStatus::NotFound, 0))
         );
+    }
+
+    #[test]
+    fn pods_only_age_and_readiness() {
+        let pod = |name: &str, created: &str, ready: bool| {
+            json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "velero", "creationTimestamp": created,
+                             "labels": {"deploy": "velero"}},
+                "status": {"phase": "Running", "containerStatuses": [
+                    {"name": "velero", "ready": ready, "restartCount": 0}]}})
+        };
+        let inv = inventory(vec![
+            pod("velero-1", "2026-11-20T00:00:00Z", true),
+            pod("velero-2", "2026-11-18T00:00:00Z", false),
+        ]);
+        let c = BackupCenter::new(&inv, now());
+        let views = c.components();
+        let [v] = views.as_slice() else {
+            panic!("one view expected: {views:?}")
+        };
+        assert!(v.workload.is_none());
+        assert_eq!(v.created(), Some("2026-11-18T00:00:00Z".parse().unwrap()));
+        assert_eq!(
+            v.pods_ready(),
+            1,
+            "the not-ready pod is Running but not ready"
+        );
+        assert_eq!(v.status, ComponentStatus::UnHealth);
     }
 }
