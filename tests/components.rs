@@ -651,3 +651,39 @@ fn nameless_and_null_container_statuses_never_repeat_a_series() {
     );
     support::promtool::check_metrics(text.as_bytes()).expect("promtool accepts the scrape");
 }
+
+#[test]
+fn one_row_when_a_chart_upgrade_leaves_the_old_deployment() {
+    // Chart 11 renamed `prod-velero` to `velero`; the old Deployment lingers, scaled to zero.
+    let mut old = helm_velero("velero", "prod", "prod-velero", "velero-10.1.3").remove(0);
+    old["spec"]["replicas"] = json!(0);
+    old["status"] = json!({"observedGeneration": 2});
+    let mut objects = helm_velero("velero", "prod", "velero", "velero-11.0.0");
+    objects.push(old);
+    assert_eq!(
+        rows(&objects),
+        ["velero velero Health workload=velero pods=[velero-6b9f8d7c5d-x2x7k] restarts=3"]
+    );
+}
+
+#[test]
+fn status_shows_helm_and_velero_install_side_by_side() {
+    let dir = TempDir::new("components-two-installs");
+    let mut objects = velero_install("velero");
+    objects.extend(helm_velero(
+        "backup-prod",
+        "prod",
+        "prod-velero",
+        "velero-10.1.3",
+    ));
+    objects.push(velero_backup("velero", "a"));
+    objects.push(velero_backup("backup-prod", "b"));
+    write_list(dir.path(), "export.json", objects);
+    assert_eq!(
+        run_status(&dir),
+        "COMPONENT    NAMESPACE     AGE   STATUS   PODS   RESTARTS   MEMORY REQUEST   CPU REQUEST   MEMORY LIMIT   CPU LIMIT\n\
+         velero       backup-prod   34d   Health   1/1    3          128Mi            500m          512Mi          1\n\
+         velero       velero        34d   Health   1/1    0          128Mi            500m          512Mi          1\n\
+         node-agent   velero        34d   Health   1/1    0          -                -             -              -\n"
+    );
+}
