@@ -127,10 +127,15 @@ fn helm_node_agent(namespace: &str, release: &str, chart: &str) -> Vec<Value> {
         common.clone(),
         json!({"name": "node-agent", "role": "node-agent"}),
     );
+    node_agent(namespace, common, pod_labels, "5kq2n")
+}
+
+/// DaemonSet `node-agent` (selector `name=node-agent`) with one running pod.
+fn node_agent(namespace: &str, labels: Value, pod_labels: Value, suffix: &str) -> Vec<Value> {
     let ds = mk_daemonset(
         namespace,
         "node-agent",
-        common,
+        labels,
         json!({"name": "node-agent"}),
         pod_labels.clone(),
         vec![mk_container("node-agent", VELERO_IMAGE)],
@@ -139,7 +144,7 @@ fn helm_node_agent(namespace: &str, release: &str, chart: &str) -> Vec<Value> {
     let pod = daemonset_pod(
         namespace,
         "node-agent",
-        "5kq2n",
+        suffix,
         pod_labels,
         vec![running("node-agent", VELERO_IMAGE, 0)],
     );
@@ -189,24 +194,14 @@ fn velero_install(namespace: &str) -> Vec<Value> {
         json!({"component": "velero", "deploy": "velero"}),
         vec![running("velero", VELERO_IMAGE, 0)],
     );
-    let agent_labels = json!({"component": "velero", "name": "node-agent", "role": "node-agent"});
-    let agent = mk_daemonset(
+    let mut objects = vec![server, pod];
+    objects.extend(node_agent(
         namespace,
-        "node-agent",
         json!({"component": "velero"}),
-        json!({"name": "node-agent"}),
-        agent_labels.clone(),
-        vec![mk_container("node-agent", VELERO_IMAGE)],
-        1,
-    );
-    let agent_pod = daemonset_pod(
-        namespace,
-        "node-agent",
+        json!({"component": "velero", "name": "node-agent", "role": "node-agent"}),
         "m4wq9",
-        agent_labels,
-        vec![running("node-agent", VELERO_IMAGE, 0)],
-    );
-    vec![server, pod, agent, agent_pod]
+    ));
+    objects
 }
 
 #[test]
@@ -398,8 +393,9 @@ fn old_restic_daemonset_is_the_node_agent() {
     );
 }
 
-#[test]
-fn two_velero_namespaces_each_get_their_rows() {
+/// `velero install` in `velero` and a Helm chart 10 release `prod` in `backup-prod`, each with
+/// a backup.
+fn two_installs() -> Vec<Value> {
     let mut objects = velero_install("velero");
     objects.extend(helm_velero(
         "backup-prod",
@@ -409,6 +405,12 @@ fn two_velero_namespaces_each_get_their_rows() {
     ));
     objects.push(velero_backup("velero", "a"));
     objects.push(velero_backup("backup-prod", "b"));
+    objects
+}
+
+#[test]
+fn two_velero_namespaces_each_get_their_rows() {
+    let mut objects = two_installs();
     // Backups synced into a namespace whose Velero is gone: its server is NotFound there.
     objects.push(velero_backup("team-b", "c"));
     assert_eq!(
@@ -669,15 +671,7 @@ fn one_row_when_a_chart_upgrade_leaves_the_old_deployment() {
 #[test]
 fn status_shows_helm_and_velero_install_side_by_side() {
     let dir = TempDir::new("components-two-installs");
-    let mut objects = velero_install("velero");
-    objects.extend(helm_velero(
-        "backup-prod",
-        "prod",
-        "prod-velero",
-        "velero-10.1.3",
-    ));
-    objects.push(velero_backup("velero", "a"));
-    objects.push(velero_backup("backup-prod", "b"));
+    let objects = two_installs();
     write_list(dir.path(), "export.json", objects);
     assert_eq!(
         run_status(&dir),
