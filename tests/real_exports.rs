@@ -32,7 +32,7 @@ fn has_line(text: &str, line: &str) -> bool {
 /// `backupscope <args> --snapshot DIR --now NOW` on a snapshot of `objects`.
 fn run(objects: Vec<Value>, args: &[&str]) -> (String, String, bool) {
     let dir = TempDir::new("real-exports");
-    write_snapshot(dir.path(), vec![("objects.json", objects)]);
+    write_list(dir.path(), "objects.json", objects);
     let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
         .args(args)
         .arg("--snapshot")

@@ -5,7 +5,6 @@
 //! This is the one place these decisions are made; metrics, CLI and web only render them.
 
 use crate::dialect::ack;
-use crate::dialect::components::COMPONENTS;
 use crate::inventory::Inventory;
 use crate::model::{
     BackupTask, Engine, Outcome, RestoreTask, Schedule, Timestamp, Vault, WarningEvent,
@@ -75,16 +74,7 @@ impl<'a> BackupCenter<'a> {
             .map(|(ns, _)| ns.as_str())
             .chain(task_namespaces)
             .collect();
-        let ack_components_seen = COMPONENTS
-            .iter()
-            .filter(|c| c.engine == Engine::Ack)
-            .any(|c| {
-                inventory
-                    .deployments
-                    .keys()
-                    .chain(inventory.daemonsets.keys())
-                    .any(|(ns, name)| name == c.name && c.lives_in(ns))
-            });
+        let ack_components_seen = components::engine_seen(inventory, Engine::Ack, |_| true);
         if ack_components_seen {
             ack_namespaces.insert(ack::NAMESPACE);
         }
@@ -121,7 +111,8 @@ impl<'a> BackupCenter<'a> {
             .chain(inv.schedules.velero.keys())
             .chain(inv.restores.velero.keys())
             .any(|(ns, _)| !self.ack_namespaces.contains(ns.as_str()));
-        let velero_deployed = inv.deployments.keys().any(|(_, name)| name == "velero");
+        let velero_deployed =
+            components::engine_seen(inv, Engine::Velero, |ns| !self.ack_namespaces.contains(ns));
         if velero_objects || velero_deployed {
             engines.push(Engine::Velero);
         }

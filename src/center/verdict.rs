@@ -276,7 +276,8 @@ impl<'a> BackupCenter<'a> {
 }
 
 impl ComponentView<'_> {
-    /// Ready pods: the workload's count, else the pods that run with every container ready.
+    /// Ready pods: the workload's count, else (pods only) the pods that run with every
+    /// container ready; a crash-looping pod is in phase Running but not ready.
     pub fn pods_ready(&self) -> u64 {
         match self.workload {
             Some(w) => w.ready,
@@ -285,6 +286,7 @@ impl ComponentView<'_> {
                 .iter()
                 .filter(|p| {
                     PodPhase::parse(&p.phase) == PodPhase::Running
+                        && !p.containers.is_empty()
                         && p.containers.iter().all(|c| c.ready)
                 })
                 .count() as u64,

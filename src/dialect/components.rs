@@ -3,14 +3,16 @@
 
 use super::fields::{self, string};
 use crate::model::{
-    ContainerSpec, ContainerStatus, Engine, Pod, Record, Resources, Termination, WarningEvent,
-    Workload, WorkloadKind, quantity,
+    ComponentMatch, ContainerSpec, ContainerStatus, Engine, MatchedBy, Pod, PodOwner, Record,
+    Resources, Termination, WarningEvent, Workload, WorkloadKind, quantity,
 };
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// A component the backup center needs (or may have), and how to find its pods when its
-/// workload object is missing.
+type Labels = BTreeMap<String, String>;
+
+/// A component the backup center needs (or may have), and how the installers that deploy it
+/// name and label it (see docs/model.md, "Working components").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ComponentSpec {
     pub name: &'static str,
@@ -20,8 +22,15 @@ pub struct ComponentSpec {
     pub namespace: Option<&'static str>,
     /// A missing required component is `NotFound`; a missing optional one is not reported.
     pub required: bool,
-    /// Pod label sets documented for it (any one matches).
+    /// Pod label sets that name this component and no other (any one matches).
     pub pod_selectors: &'static [&'static [(&'static str, &'static str)]],
+    /// Workload names installers give it.
+    pub names: &'static [&'static str],
+    /// Whether `<release>-<name>` names it too: the Velero Helm chart before 11.0 called the
+    /// Deployment by its fullname, `<release>-velero`.
+    pub release_prefixed: bool,
+    /// Names of its main container.
+    pub containers: &'static [&'static str],
 }
 
 pub const COMPONENTS: &[ComponentSpec] = &[
@@ -32,6 +41,9 @@ pub const COMPONENTS: &[ComponentSpec] = &[
         namespace: Some("kube-system"),
         required: true,
         pod_selectors: &[&[("app", "migrate-controller")]],
+        names: &["migrate-controller"],
+        release_prefixed: false,
+        containers: &["migrate-controller"],
     },
     ComponentSpec {
         name: "csdr-controller",
@@ -43,6 +55,9 @@ pub const COMPONENTS: &[ComponentSpec] = &[
             &[("control-plane", "csdr-controller")],
             &[("app", "csdr-controller")],
         ],
+        names: &["csdr-controller"],
+        release_prefixed: false,
+        containers: &["csdr-controller"],
     },
     ComponentSpec {
         name: "csdr-velero",
@@ -51,6 +66,10 @@ pub const COMPONENTS: &[ComponentSpec] = &[
         namespace: Some("csdr"),
         required: true,
         pod_selectors: &[&[("component", "csdr")]],
+        names: &["csdr-velero"],
+        release_prefixed: false,
+        // ACK's docs exec into it with `-c velero`.
+        containers: &["velero"],
     },
     ComponentSpec {
         name: "hbr-client",
@@ -59,6 +78,9 @@ pub const COMPONENTS: &[ComponentSpec] = &[
         namespace: Some("csdr"),
         required: false,
         pod_selectors: &[&[("app", "hbr-client")]],
+        names: &["hbr-client"],
+        release_prefixed: false,
+        containers: &["hbr-client"],
     },
     ComponentSpec {
         name: "velero",
@@ -66,7 +88,11 @@ pub const COMPONENTS: &[ComponentSpec] = &[
         kind: WorkloadKind::Deployment,
         namespace: None,
         required: true,
-        pod_selectors: &[&[("deploy", "velero")]],
+        // `velero install` and OADP: `deploy=velero`; the Helm chart: `name=velero`.
+        pod_selectors: &[&[("deploy", "velero")], &[("name", "velero")]],
+        names: &["velero"],
+        release_prefixed: true,
+        containers: &["velero"],
     },
     ComponentSpec {
         name: "node-agent",
@@ -74,8 +100,25 @@ pub const COMPONENTS: &[ComponentSpec] = &[
         kind: WorkloadKind::DaemonSet,
         namespace: None,
         required: false,
-        pod_selectors: &[&[("name", "node-agent")]],
+        // Before Velero 1.10 the node agent was the `restic` DaemonSet.
+        pod_selectors: &[
+            &[("name", "node-agent")],
+            &[("role", "node-agent")],
+            &[("name", "restic")],
+        ],
+        names: &["node-agent", "restic"],
+        release_prefixed: false,
+        containers: &["node-agent", "restic"],
     },
+];
+
+/// Labels that tie an object to an engine but not to one component: everything `velero
+/// install` and OADP create carries `component=velero`, everything the Helm chart creates
+/// `app.kubernetes.io/name=velero`. The workload kind then tells the server (Deployment) from
+/// the node agent (DaemonSet).
+const ENGINE_LABELS: &[(Engine, &str, &str)] = &[
+    (Engine::Velero, "component", "velero"),
+    (Engine::Velero, "app.kubernetes.io/name", "velero"),
 ];
 
 impl ComponentSpec {
@@ -83,34 +126,115 @@ impl ComponentSpec {
         self.namespace.is_none_or(|ns| ns == namespace)
     }
 
-    pub fn matches_pod_labels(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches_pod_labels(&self, labels: &Labels) -> bool {
         self.pod_selectors
             .iter()
             .any(|sel| selector_matches(sel, labels))
     }
+
+    /// Whether an installer would give its workload this name.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.names.iter().any(|n| {
+            name == *n
+                || (self.release_prefixed
+                    && !COMPONENTS.iter().any(|c| c.names.contains(&name))
+                    && name
+                        .strip_suffix(n)
+                        .is_some_and(|release| release.len() > 1 && release.ends_with('-')))
+        })
+    }
 }
 
-fn selector_matches(selector: &[(&str, &str)], labels: &BTreeMap<String, String>) -> bool {
+/// The catalogue entry of a component name.
+pub fn spec(name: &str) -> Option<&'static ComponentSpec> {
+    COMPONENTS.iter().find(|c| c.name == name)
+}
+
+fn selector_matches(selector: &[(&str, &str)], labels: &Labels) -> bool {
     selector
         .iter()
         .all(|(k, v)| labels.get(*k).is_some_and(|l| l == v))
 }
 
-/// The catalogue entry a workload object is, if any.
-pub fn component_of_workload(
-    kind: WorkloadKind,
-    namespace: &str,
-    name: &str,
-) -> Option<&'static ComponentSpec> {
-    COMPONENTS
-        .iter()
-        .find(|c| c.kind == kind && c.name == name && c.lives_in(namespace))
+/// What an object shows about which component it is.
+struct Evidence<'a> {
+    namespace: &'a str,
+    /// The workload kind (for a pod: its owner's), when known.
+    kind: Option<WorkloadKind>,
+    labels: &'a [&'a Labels],
+    /// The workload's name (for a pod: its owner's).
+    name: Option<&'a str>,
+    containers: &'a BTreeSet<String>,
 }
 
+/// The component an object is: by the labels installers set, then by the workload's name,
+/// then by container name. Candidates are tried in catalogue order, so in `csdr` ACK's
+/// csdr-velero (container `velero`) wins over upstream Velero.
+fn identify(e: &Evidence) -> Option<ComponentMatch> {
+    let candidates = || {
+        COMPONENTS
+            .iter()
+            .filter(|c| c.lives_in(e.namespace) && e.kind.is_none_or(|k| k == c.kind))
+    };
+    let found = |c: &'static ComponentSpec, by| {
+        Some(ComponentMatch {
+            component: c.name,
+            by,
+        })
+    };
+    if let Some(c) = candidates().find(|c| e.labels.iter().any(|l| c.matches_pod_labels(l))) {
+        return found(c, MatchedBy::Labels);
+    }
+    if let Some(kind) = e.kind {
+        let engine = ENGINE_LABELS.iter().find_map(|(engine, k, v)| {
+            e.labels
+                .iter()
+                .any(|l| l.get(*k).is_some_and(|l| l == v))
+                .then_some(*engine)
+        });
+        if let Some(c) =
+            engine.and_then(|engine| candidates().find(|c| c.engine == engine && c.kind == kind))
+        {
+            return found(c, MatchedBy::Labels);
+        }
+    }
+    if let Some(c) = e.name.and_then(|n| candidates().find(|c| c.is_named(n))) {
+        return found(c, MatchedBy::Name);
+    }
+    candidates()
+        .find(|c| c.containers.iter().any(|n| e.containers.contains(*n)))
+        .and_then(|c| found(c, MatchedBy::Container))
+}
+
+fn container_names<'a>(list: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> {
+    list.into_iter()
+        .map(|c| string(c, &["name"]))
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+fn array<'a>(obj: &'a Value, path: &[&str]) -> &'a [Value] {
+    fields::at(obj, path)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// Deployments and DaemonSets are kept only when they run a catalogued component.
 pub fn map_workload(kind: WorkloadKind, obj: &Value) -> Option<Record> {
     let namespace = fields::namespace(obj);
     let name = fields::name(obj);
-    component_of_workload(kind, &namespace, &name)?;
+    let labels = fields::string_map(obj, &["metadata", "labels"]);
+    let template_labels = fields::string_map(obj, &["spec", "template", "metadata", "labels"]);
+    let selector = fields::string_map(obj, &["spec", "selector", "matchLabels"]);
+    let raw_containers = array(obj, &["spec", "template", "spec", "containers"]);
+    let component = identify(&Evidence {
+        namespace: &namespace,
+        kind: Some(kind),
+        labels: &[&template_labels, &selector, &labels],
+        name: Some(&name),
+        containers: &container_names(raw_containers),
+    })?;
     let (desired, ready, available) = match kind {
         WorkloadKind::Deployment => (
             // `spec.replicas` defaults to 1 when unset.
@@ -124,33 +248,50 @@ pub fn map_workload(kind: WorkloadKind, obj: &Value) -> Option<Record> {
             fields::count(obj, &["status", "numberAvailable"]).unwrap_or(0),
         ),
     };
-    let pod_spec = fields::at(obj, &["spec", "template", "spec"]);
-    let containers = pod_spec
-        .and_then(|s| s.get("containers"))
-        .and_then(Value::as_array)
-        .map(|cs| cs.iter().map(container_spec).collect())
-        .unwrap_or_default();
-    let args = pod_spec
-        .and_then(|s| s.get("containers"))
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .flat_map(|c| fields::strings(c, &["args"]))
-                .collect()
-        })
-        .unwrap_or_default();
+    let containers = unique_names(raw_containers, container_spec, |c| &mut c.name);
+    let args = raw_containers
+        .iter()
+        .flat_map(|c| fields::strings(c, &["args"]))
+        .collect();
     Some(Record::Workload(Workload {
         kind,
         namespace,
         name,
         created: fields::created(obj),
-        selector: fields::string_map(obj, &["spec", "selector", "matchLabels"]),
+        labels,
+        component,
+        selector,
         desired,
         ready,
         available,
         containers,
         args,
     }))
+}
+
+/// The container entries of one pod or template, with unique names, so that per-container
+/// series never repeat: entries that are not objects (null) are skipped, a nameless one is
+/// called `<unnamed-N>` (N: its place among the objects; `<` is outside DNS labels, so no real
+/// container has that name), and of entries that share a name the first is kept. The API
+/// server never sends either; hand-edited bundles do.
+fn unique_names<T>(
+    list: &[Value],
+    read: impl Fn(&Value) -> T,
+    name: impl Fn(&mut T) -> &mut String,
+) -> Vec<T> {
+    let mut seen = BTreeSet::new();
+    list.iter()
+        .filter(|c| c.is_object())
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let mut item = read(c);
+            let n = name(&mut item);
+            if n.is_empty() {
+                *n = format!("<unnamed-{i}>");
+            }
+            seen.insert(n.clone()).then_some(item)
+        })
+        .collect()
 }
 
 fn resources(c: &Value, which: &str) -> Resources {
@@ -170,31 +311,84 @@ fn container_spec(c: &Value) -> ContainerSpec {
     }
 }
 
-/// Pods are kept only when they belong to a catalogued component (by documented labels, or by
-/// the `<component>-` name prefix every Deployment/DaemonSet pod carries).
+/// The workload that runs a pod. `Err` when the pod's controller is something no component
+/// runs as (a Job such as Helm's upgrade-crds hook or Velero's repository maintenance, a
+/// DataUpload's data-mover pod): such a pod is never a component, whatever its labels say.
+fn pod_owner(obj: &Value, labels: &Labels) -> Result<Option<PodOwner>, ()> {
+    let owners = array(obj, &["metadata", "ownerReferences"]);
+    let controller = owners
+        .iter()
+        .find(|o| fields::boolean(o, &["controller"]) == Some(true))
+        .or(owners.first());
+    let hash = labels.get("pod-template-hash").map(String::as_str);
+    if let Some(owner) = controller {
+        let name = string(owner, &["name"]);
+        return match string(owner, &["kind"]).as_str() {
+            "ReplicaSet" => Ok(deployment_of(&name, hash).map(|name| PodOwner {
+                kind: WorkloadKind::Deployment,
+                name,
+            })),
+            "DaemonSet" => Ok(Some(PodOwner {
+                kind: WorkloadKind::DaemonSet,
+                name,
+            })),
+            _ => Err(()),
+        };
+    }
+    // No ownerReferences (a bundle that stripped them): the generated name still tells,
+    // `<deployment>-<pod-template-hash>-<suffix>` or `<daemonset>-<suffix>`.
+    let generate = string(obj, &["metadata", "generateName"]);
+    let base = generate.strip_suffix('-').unwrap_or(&generate);
+    if base.is_empty() {
+        return Ok(None);
+    }
+    if hash.is_some() {
+        return Ok(deployment_of(base, hash).map(|name| PodOwner {
+            kind: WorkloadKind::Deployment,
+            name,
+        }));
+    }
+    Ok(labels
+        .contains_key("pod-template-generation")
+        .then(|| PodOwner {
+            kind: WorkloadKind::DaemonSet,
+            name: base.to_string(),
+        }))
+}
+
+/// The Deployment of a ReplicaSet named `<deployment>-<pod-template-hash>`.
+fn deployment_of(replicaset: &str, hash: Option<&str>) -> Option<String> {
+    let deployment = match hash {
+        Some(h) if !h.is_empty() => replicaset.strip_suffix(h)?.strip_suffix('-')?,
+        _ => replicaset.rsplit_once('-')?.0,
+    };
+    (!deployment.is_empty()).then(|| deployment.to_string())
+}
+
+/// Pods are kept only when they belong to a catalogued component: by their labels, by the
+/// workload that owns them, or by a container name.
 pub fn map_pod(obj: &Value) -> Option<Record> {
     let namespace = fields::namespace(obj);
     let name = fields::name(obj);
     let labels = fields::string_map(obj, &["metadata", "labels"]);
-    let relevant = COMPONENTS.iter().any(|c| {
-        c.lives_in(&namespace)
-            && (c.matches_pod_labels(&labels)
-                || name
-                    .strip_prefix(c.name)
-                    .is_some_and(|rest| rest.starts_with('-')))
-    });
-    if !relevant {
-        return None;
-    }
-    let containers = fields::at(obj, &["status", "containerStatuses"])
-        .and_then(Value::as_array)
-        .map(|cs| cs.iter().map(container_status).collect())
-        .unwrap_or_default();
+    let owner = pod_owner(obj, &labels).ok()?;
+    let statuses = array(obj, &["status", "containerStatuses"]);
+    let names = container_names(array(obj, &["spec", "containers"]).iter().chain(statuses));
+    let component = identify(&Evidence {
+        namespace: &namespace,
+        kind: owner.as_ref().map(|o| o.kind),
+        labels: &[&labels],
+        name: owner.as_ref().map(|o| o.name.as_str()),
+        containers: &names,
+    })?;
+    let containers = unique_names(statuses, container_status, |c| &mut c.name);
     Some(Record::Pod(Pod {
         namespace,
         name,
         created: fields::created(obj),
         labels,
+        component,
+        owner,
         node: string(obj, &["spec", "nodeName"]),
         phase: string(obj, &["status", "phase"]),
         containers,
@@ -202,13 +396,16 @@ pub fn map_pod(obj: &Value) -> Option<Record> {
 }
 
 fn container_status(c: &Value) -> ContainerStatus {
-    let last = fields::at(c, &["lastState", "terminated"]).map(|t| Termination {
-        reason: string(t, &["reason"]),
-        exit_code: fields::integer(t, &["exitCode"]).unwrap_or(0),
-        finished: fields::time(t, &["finishedAt"]),
-    });
+    let last = fields::at(c, &["lastState", "terminated"])
+        .filter(|t| t.is_object())
+        .map(|t| Termination {
+            reason: string(t, &["reason"]),
+            exit_code: fields::integer(t, &["exitCode"]).unwrap_or(0),
+            finished: fields::time(t, &["finishedAt"]),
+        });
     ContainerStatus {
         name: string(c, &["name"]),
+        image: string(c, &["image"]),
         ready: fields::boolean(c, &["ready"]).unwrap_or(false),
         restarts: fields::count(c, &["restartCount"]).unwrap_or(0),
         waiting_reason: string(c, &["state", "waiting", "reason"]),
@@ -315,6 +512,90 @@ mod tests {
         let other =
             json!({"metadata": {"name": "shop-1", "namespace": "csdr", "labels": {"app": "shop"}}});
         assert!(map_pod(&other).is_none());
+    }
+
+    #[test]
+    fn names_installers_give() {
+        let velero = spec("velero").unwrap();
+        assert!(velero.is_named("velero"));
+        assert!(
+            velero.is_named("prod-velero"),
+            "Helm chart < 11: <release>-velero"
+        );
+        assert!(!velero.is_named("-velero"));
+        assert!(!velero.is_named("velero-ui"));
+        assert!(
+            !velero.is_named("csdr-velero"),
+            "another component's own name"
+        );
+        assert!(spec("node-agent").unwrap().is_named("restic"));
+        assert!(!spec("node-agent").unwrap().is_named("prod-node-agent"));
+    }
+
+    #[test]
+    fn replicaset_names_the_deployment() {
+        assert_eq!(
+            deployment_of("prod-velero-6b9f8d7c5d", Some("6b9f8d7c5d")).as_deref(),
+            Some("prod-velero")
+        );
+        // Without the hash label: the last dash-separated part is the hash.
+        assert_eq!(
+            deployment_of("prod-velero-6b9f8d7c5d", None).as_deref(),
+            Some("prod-velero")
+        );
+        // A hash label that does not end the name: not this ReplicaSet's hash.
+        assert_eq!(deployment_of("prod-velero-6b9f8d7c5d", Some("abc")), None);
+        assert_eq!(deployment_of("nodash", None), None);
+    }
+
+    fn pod_component(p: &Value) -> Option<(&'static str, MatchedBy, Option<PodOwner>)> {
+        match map_pod(p) {
+            Some(Record::Pod(p)) => Some((p.component.component, p.component.by, p.owner)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn pods_by_labels_owner_and_container() {
+        // Engine label alone: the owner's kind decides server or node agent.
+        let p = json!({"metadata": {"name": "x-1", "namespace": "velero",
+            "labels": {"app.kubernetes.io/name": "velero"},
+            "ownerReferences": [{"kind": "DaemonSet", "name": "agents", "controller": true}]}});
+        assert_eq!(
+            pod_component(&p),
+            Some((
+                "node-agent",
+                MatchedBy::Labels,
+                Some(PodOwner {
+                    kind: WorkloadKind::DaemonSet,
+                    name: "agents".into()
+                })
+            ))
+        );
+        // No ownerReferences: generateName and pod-template-hash name the Deployment.
+        let p = json!({"metadata": {"name": "prod-velero-6b9f8d7c5d-x2x7k", "namespace": "velero",
+            "generateName": "prod-velero-6b9f8d7c5d-",
+            "labels": {"pod-template-hash": "6b9f8d7c5d"}}});
+        assert_eq!(
+            pod_component(&p).map(|(c, by, o)| (c, by, o.map(|o| o.name))),
+            Some(("velero", MatchedBy::Name, Some("prod-velero".into())))
+        );
+        // Container `velero` in csdr is ACK's csdr-velero, elsewhere upstream Velero.
+        let bare = |ns: &str| {
+            json!({"metadata": {"name": "p", "namespace": ns},
+                "spec": {"containers": [{"name": "velero"}]}})
+        };
+        assert_eq!(
+            pod_component(&bare("csdr")).map(|c| c.0),
+            Some("csdr-velero")
+        );
+        assert_eq!(pod_component(&bare("backup")).map(|c| c.0), Some("velero"));
+        // A Job's pod is never a component, even with the server's labels.
+        let job = json!({"metadata": {"name": "velero-maintain-1", "namespace": "velero",
+            "labels": {"deploy": "velero"},
+            "ownerReferences": [{"kind": "Job", "name": "velero-maintain", "controller": true}]},
+            "spec": {"containers": [{"name": "velero"}]}});
+        assert_eq!(pod_component(&job), None);
     }
 
     #[test]

@@ -303,7 +303,7 @@ pub const COMPONENT_STATUS: Declared<3> = Declared::new(
 pub const COMPONENT_CREATED: Declared<2> = Declared::new(
     gauge(
         "backupcenter_component_created_timestamp_seconds",
-        "When the component's workload was created (Unix seconds); Age = time() - value.",
+        "When the component's workload (pods only: its oldest pod) was created (Unix seconds); Age = time() - value.",
     ),
     Section::AddonStatus,
     Scope::Core,

@@ -9,14 +9,18 @@ mod phase;
 pub mod cadence;
 pub mod quantity;
 mod reason;
+mod workload;
 
 pub use phase::{
     BackupType, ComponentStatus, DataType, Outcome, PodPhase, SchedulePhase, TaskPhase, VaultPhase,
 };
 pub use reason::ReasonClass;
+pub use workload::{
+    ComponentMatch, ContainerSpec, ContainerStatus, MatchedBy, Pod, PodOwner, Resources,
+    Termination, Workload, WorkloadKind,
+};
 
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 pub type Timestamp = jiff::Timestamp;
 
@@ -148,72 +152,6 @@ pub struct PodVolumeBackup {
     pub name: String,
     pub backup: String,
     pub raw_phase: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum WorkloadKind {
-    Deployment,
-    DaemonSet,
-}
-
-/// CPU in cores and memory in bytes, as set on a container.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Resources {
-    pub cpu: Option<f64>,
-    pub memory: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ContainerSpec {
-    pub name: String,
-    pub image: String,
-    pub requests: Resources,
-    pub limits: Resources,
-}
-
-/// The Deployment or DaemonSet that runs a working component.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Workload {
-    pub kind: WorkloadKind,
-    pub namespace: String,
-    pub name: String,
-    pub created: Option<Timestamp>,
-    pub selector: BTreeMap<String, String>,
-    pub desired: u64,
-    pub ready: u64,
-    pub available: u64,
-    pub containers: Vec<ContainerSpec>,
-    pub args: Vec<String>,
-}
-
-/// How a container last ended (OOMKilled, Error, ...).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Termination {
-    pub reason: String,
-    pub exit_code: i64,
-    pub finished: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ContainerStatus {
-    pub name: String,
-    pub ready: bool,
-    pub restarts: u64,
-    /// `state.waiting.reason`, e.g. CrashLoopBackOff; empty when running.
-    pub waiting_reason: String,
-    pub last_termination: Option<Termination>,
-}
-
-/// A pod of a working component.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Pod {
-    pub namespace: String,
-    pub name: String,
-    pub created: Option<Timestamp>,
-    pub labels: BTreeMap<String, String>,
-    pub node: String,
-    pub phase: String,
-    pub containers: Vec<ContainerStatus>,
 }
 
 /// A non-Normal Kubernetes event (the backup center reports failures this way).

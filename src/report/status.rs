@@ -353,7 +353,7 @@ fn components(center: &BackupCenter) -> Vec<ComponentRow> {
             let sum = |f: &dyn Fn(&ContainerSpec) -> Option<f64>| {
                 containers.iter().filter_map(f).reduce(|a, b| a + b)
             };
-            let created = c.workload.and_then(|w| w.created);
+            let created = c.created();
             let last_termination_reason = c
                 .pods
                 .iter()

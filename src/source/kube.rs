@@ -19,6 +19,9 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+/// Where `velero install` puts Velero.
+pub const DEFAULT_VELERO_NAMESPACE: &str = "velero";
+
 /// How to reach the cluster and which namespaces to read.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KubeArgs {
@@ -31,10 +34,12 @@ pub struct KubeArgs {
     /// Namespace of the ACK backup center.
     #[arg(long, default_value = ack::NAMESPACE, value_name = "NS")]
     pub ack_namespace: String,
-    /// Namespaces where Velero is installed (comma-separated).
+    /// Namespaces where Velero is installed (comma-separated). Left at the default, every
+    /// namespace holding a BackupStorageLocation is read too (OADP's openshift-adp, a Helm
+    /// release's namespace), when backupscope may list them cluster-wide.
     #[arg(
         long,
-        default_value = "velero",
+        default_value = DEFAULT_VELERO_NAMESPACE,
         value_delimiter = ',',
         value_name = "NS"
     )]
@@ -211,6 +216,16 @@ pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Vec<Target
     }
     if let Some(group) = &velero_group {
         let mut velero_namespaces = args.velero_namespace.clone();
+        // Left at its default, `--velero-namespace` also takes every namespace that holds a
+        // BackupStorageLocation: OADP's openshift-adp (or oadp-operator), a Helm release's
+        // own namespace. Named explicitly, it is exactly what the user asked for.
+        if args.velero_namespace == [DEFAULT_VELERO_NAMESPACE] {
+            for ns in namespaces_with_locations(client, group).await {
+                if !velero_namespaces.contains(&ns) {
+                    velero_namespaces.push(ns);
+                }
+            }
+        }
         // On ACK the velero twins live beside the csdr objects.
         if ack_group.is_some() && !velero_namespaces.contains(&args.ack_namespace) {
             velero_namespaces.push(args.ack_namespace.clone());
@@ -267,6 +282,48 @@ pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Vec<Target
         targets.push(events);
     }
     Ok(targets)
+}
+
+/// Pages read at most while looking for Velero's namespaces (500 locations each).
+const LOCATION_PAGES: usize = 20;
+
+/// The namespaces that hold a Velero BackupStorageLocation, from metadata-only lists across
+/// the cluster: a location is what every working Velero install has, and there are few of
+/// them. Needs `list` on backupstoragelocations.velero.io cluster-wide; without it (a
+/// service account bound per namespace) the answer is empty and only `--velero-namespace`
+/// is read, so no permission beyond those namespaces is ever required.
+async fn namespaces_with_locations(
+    client: &Client,
+    group: &kube::discovery::ApiGroup,
+) -> Vec<String> {
+    let Some((ar, _)) = group.recommended_kind("BackupStorageLocation") else {
+        return Vec::new();
+    };
+    let api: kube::Api<DynamicObject> = kube::Api::all_with(client.clone(), &ar);
+    let mut params = kube::api::ListParams::default().limit(500);
+    let mut namespaces = std::collections::BTreeSet::new();
+    for _ in 0..LOCATION_PAGES {
+        let page = match api.list_metadata(&params).await {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::info!(
+                    error = %e,
+                    "cannot list backupstoragelocations across namespaces; reading the \
+                     --velero-namespace namespaces only"
+                );
+                return Vec::new();
+            }
+        };
+        namespaces.extend(page.items.into_iter().filter_map(|o| o.metadata.namespace));
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => break,
+        }
+    }
+    if !namespaces.is_empty() {
+        tracing::info!(namespaces = ?namespaces, "Velero backup storage locations found");
+    }
+    namespaces.into_iter().collect()
 }
 
 fn target(resource: ApiResource, ns: &str, kind: RecordKind, engine: Option<Engine>) -> Target {
