@@ -58,8 +58,9 @@ impl Live {
             ack_namespace: "csdr".into(),
             velero_namespace: vec!["velero".into()],
             page_size: 7, // small pages: every relist of the examples spans several
+            request_timeout: Duration::from_secs(10),
         };
-        let targets = live::plan(&client, &args).await.expect("plan");
+        let targets = live::plan(&client, &args).await.expect("plan").targets;
         let sources = targets.iter().map(|t| t.source.clone()).collect();
         let inventory = Arc::new(RwLock::new(Inventory::new()));
         let health = Arc::new(SourceHealth::new());

@@ -60,6 +60,19 @@ impl SourceHealth {
         });
     }
 
+    /// Marks the source down without settling it: it has not yet said what it can (discovery
+    /// that cannot reach the API server), so readiness keeps waiting for it. Logs like
+    /// [`down`](Self::down).
+    pub fn failing(&self, source: &str, error: &str) {
+        self.with(source, |s| {
+            if s.up || s.last_error != error {
+                tracing::warn!(source, error, "source down");
+            }
+            s.up = false;
+            s.last_error = error.to_string();
+        });
+    }
+
     /// An event arrived: the stream works.
     pub fn event(&self, source: &str) {
         self.events(source, 1);
@@ -120,5 +133,20 @@ mod tests {
         let s = &h.snapshot()["csdr/backups"];
         assert!(s.up && s.synced && s.last_error.is_empty());
         assert!(h.all_settled());
+    }
+
+    #[test]
+    fn failing_keeps_readiness_waiting() {
+        let h = SourceHealth::new();
+        h.register("discovery");
+        h.failing("discovery", "API discovery failed: connection refused");
+        let s = &h.snapshot()["discovery"];
+        assert!(!s.up && !s.settled);
+        assert_eq!(s.last_error, "API discovery failed: connection refused");
+        assert!(!h.all_settled());
+        h.up("discovery");
+        h.synced("discovery");
+        assert!(h.all_settled());
+        assert!(h.snapshot()["discovery"].last_error.is_empty());
     }
 }
