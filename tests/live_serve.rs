@@ -234,7 +234,8 @@ async fn serve_degrades_when_one_api_group_fails_discovery() {
     assert!(!text.contains("source=\"velero/backups\""), "{text}");
     assert!(
         serve.stderr().contains(
-            "API group velero.io: ApiError: the backend of this API group does not answer"
+            "error=\"API group velero.io: HTTP 500 InternalError: the backend of this API group \
+             does not answer (injected)\""
         ),
         "{}",
         serve.stderr()

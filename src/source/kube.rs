@@ -231,14 +231,17 @@ pub fn bounded_client(mut config: Config, timeout: Duration) -> anyhow::Result<C
 #[error("the API server did not answer within {} (--request-timeout)", crate::cli::duration::show(*.0))]
 pub struct NoAnswer(pub Duration);
 
-/// The words of a failed request for a user: kube's own prefix ("ServiceError: ") says
-/// nothing to them.
+/// The words of a failed request for a user: kube's own prefixes ("ServiceError: ",
+/// "ApiError: " and a debug dump of the Status) say nothing to them.
 pub fn error_text(e: &kube::Error) -> String {
     match e {
         kube::Error::Service(inner)
             if inner.is::<NoAnswer>() || inner.is::<reflector::EndlessList>() =>
         {
             inner.to_string()
+        }
+        kube::Error::Api(status) => {
+            format!("HTTP {} {}: {}", status.code, status.reason, status.message)
         }
         other => other.to_string(),
     }
@@ -486,10 +489,6 @@ pub(super) fn describe_error(t: &Target, e: &kube::Error) -> String {
         kube::Error::Api(status) if status.code == 403 => format!(
             "forbidden: grant list and watch on {resource} in namespace {} ({})",
             t.namespace, status.message
-        ),
-        kube::Error::Api(status) => format!(
-            "reading {resource} in namespace {}: HTTP {} {}: {}",
-            t.namespace, status.code, status.reason, status.message
         ),
         other => format!(
             "reading {resource} in namespace {}: {}",
