@@ -10,7 +10,7 @@ use crate::metrics::remote_write::{RemoteWriteConfig, RemoteWriteSink, RemoteWri
 use crate::model::Timestamp;
 use crate::source::health::SourceHealth;
 use crate::source::kube as live;
-use crate::web::{self, AppState, TlsFiles};
+use crate::web::{self, AppState, Limits, TlsFiles};
 use anyhow::Context;
 use clap::Args;
 use std::io::Write;
@@ -144,7 +144,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
             args.remote_write_interval,
         )));
     }
-    web::serve(listener, state, tls, shutdown_signal()).await?;
+    web::serve(listener, state, tls, Limits::default(), shutdown_signal()).await?;
     for t in tasks {
         t.abort();
     }
