@@ -1,5 +1,5 @@
 use clap::Parser;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -21,15 +21,5 @@ async fn main() -> ExitCode {
         // Colour codes only for a terminal: in a file or a log collector they are noise.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match backupscope::cli::run(cli).await {
-        Ok(out) => {
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = std::io::stdout().write_all(out.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    backupscope::cli::terminal::finish(backupscope::cli::run(cli).await)
 }

@@ -7,6 +7,7 @@ pub mod output;
 pub mod serve;
 pub mod snapshot;
 pub mod status;
+pub mod terminal;
 
 use crate::center::BackupCenter;
 use crate::inventory::Inventory;
@@ -16,8 +17,8 @@ use crate::source::{kube as live, snapshot as export};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use output::Format;
-use std::io::Write;
 use std::path::PathBuf;
+use terminal::warn;
 
 /// Observability for Kubernetes backup centers: Alibaba Cloud ACK backup center
 /// (csdr.alibabacloud.com) and upstream Velero (velero.io).
@@ -159,23 +160,12 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
 /// Empty dashboards deserve a reason: the cluster serves neither backup system's CRDs.
 fn note_if_nothing_installed(plan: &live::Plan) {
     if plan.unavailable.is_empty() && plan.targets.iter().all(|t| t.engine.is_none()) {
-        say(&format!(
+        terminal::line(&format!(
             "note: neither the ACK backup center ({}) nor Velero ({}) is installed in this cluster",
             crate::dialect::ack::GROUP,
             crate::dialect::velero::GROUP
         ));
     }
-}
-
-/// Prints a warning on stderr. What it names came from a cluster or a bundle, so it is made
-/// terminal-safe (no escape sequences, capped length); and a stderr that cannot take it
-/// (a closed pipe, a full disk) must not stop the command.
-pub fn warn(message: &str) {
-    say(&format!("warning: {}", output::text(message)));
-}
-
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Reads everything backupscope needs from the cluster once, telling the user on stderr what

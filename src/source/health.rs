@@ -52,7 +52,7 @@ impl SourceHealth {
     pub fn down(&self, source: &str, error: &str) {
         self.with(source, |s| {
             if s.up || s.last_error != error {
-                tracing::warn!(source, error, "source down");
+                log_down(source, error);
             }
             s.up = false;
             s.settled = true;
@@ -66,7 +66,7 @@ impl SourceHealth {
     pub fn failing(&self, source: &str, error: &str) {
         self.with(source, |s| {
             if s.up || s.last_error != error {
-                tracing::warn!(source, error, "source down");
+                log_down(source, error);
             }
             s.up = false;
             s.last_error = error.to_string();
@@ -111,6 +111,15 @@ impl SourceHealth {
             .map(|s| s.values().all(|st| st.settled))
             .unwrap_or(false)
     }
+}
+
+/// The reason quotes what the API server said: terminal-safe and capped in the log.
+fn log_down(source: &str, error: &str) {
+    tracing::warn!(
+        source,
+        error = %crate::cli::output::text(error),
+        "source down"
+    );
 }
 
 #[cfg(test)]

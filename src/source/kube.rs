@@ -169,7 +169,12 @@ impl Target {
             Ok(Mapped::Record(r)) => Change::Upsert(r),
             Ok(Mapped::Irrelevant | Mapped::UnknownKind) => Change::Remove(key),
             Err(e) => {
-                tracing::warn!(source = %self.source, name = %key.name, error = %e, "unreadable object skipped");
+                tracing::warn!(
+                    source = %self.source,
+                    name = %crate::cli::output::cell(&key.name),
+                    error = %crate::cli::output::text(&e.to_string()),
+                    "unreadable object skipped"
+                );
                 Change::Keep(key)
             }
         })
