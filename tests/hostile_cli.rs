@@ -260,3 +260,46 @@ fn an_error_is_printed_once() {
         "{err}"
     );
 }
+
+/// `serve` with stdout and stderr on a full disk: the address line and the log cannot be
+/// written, and serve still serves (it used to panic on the address line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_stdout_and_stderr_on_a_full_disk_still_serves() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let mut child = backupscope()
+        .args(["serve", "--listen", &addr.to_string(), "--snapshot"])
+        .arg(example("ack-cluster"))
+        // A warning at start (the log goes to the full stderr).
+        .env("BACKUPSCOPE_LOG", "debug")
+        .stdout(full())
+        .stderr(full())
+        .spawn()
+        .expect("spawn serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let url = format!("http://{addr}/metrics");
+    let answered = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("serve exited: {status:?}");
+        }
+        if let Ok(r) = support::http::try_get_with(&support::http::client(), &url, &[]).await
+            && r.status == 200
+        {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answered, "serve never answered on {url}");
+}
