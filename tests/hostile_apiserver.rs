@@ -114,15 +114,7 @@ async fn serve_binds_and_reports_a_server_that_never_answers() {
     );
     // The server answers again: serve recovers by itself.
     c.server.set_hang(false);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http::get(&serve.url("/readyz"), &[]).await.status != 200 {
-        assert!(
-            Instant::now() < deadline,
-            "never ready:\n{}",
-            serve.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    serve.wait_ready(Duration::from_secs(30)).await;
 }
 
 /// A server that hands back the same continue token for ever: every list stops at the

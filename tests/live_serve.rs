@@ -58,15 +58,7 @@ async fn serve_follows_the_cluster() {
     std::fs::write(&kubeconfig, server.kubeconfig_yaml("live-serve")).expect("kubeconfig");
     let serve = Serve::start(&["--kubeconfig".as_ref(), kubeconfig.as_os_str()]);
 
-    let deadline = Instant::now() + WAIT;
-    while http::get(&serve.url("/readyz"), &[]).await.status != 200 {
-        assert!(
-            Instant::now() < deadline,
-            "never ready:\n{}",
-            serve.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    serve.wait_ready(WAIT).await;
     let text = metrics(&serve).await;
     assert_eq!(value(&text, PROD_COMPLETED), Some(17.0));
     assert_eq!(value(&text, PROD_FAILED), Some(1.0));
@@ -186,7 +178,7 @@ async fn serve_rides_out_an_api_server_that_starts_late() {
         .await
         .expect("start the test API server on the kubeconfig's port");
     cluster::load_example(&server, "ack-cluster");
-    wait_for(&serve, "/readyz", "readiness", |status, _| status == 200).await;
+    serve.wait_ready(WAIT).await;
     wait_until(&serve, "the example's tasks", |t| {
         value(t, PROD_COMPLETED) == Some(17.0) && t.lines().any(|l| l == DISCOVERY_UP)
     })

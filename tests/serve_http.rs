@@ -318,19 +318,24 @@ fn test_pki(dir: &TempDir) -> TestPki {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_serves_metrics_over_https() {
-    let dir = TempDir::new("tls");
-    let pki = test_pki(&dir);
-    let snapshot = example("ack-cluster");
-    let serve = Serve::start(&[
+/// `serve` arguments for HTTPS on a snapshot.
+fn tls_args<'a>(snapshot: &'a Path, pki: &'a TestPki) -> [&'a OsStr; 6] {
+    [
         OsStr::new("--snapshot"),
         snapshot.as_os_str(),
         OsStr::new("--tls-cert"),
         pki.cert.as_os_str(),
         OsStr::new("--tls-key"),
         pki.key.as_os_str(),
-    ]);
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_metrics_over_https() {
+    let dir = TempDir::new("tls");
+    let pki = test_pki(&dir);
+    let snapshot = example("ack-cluster");
+    let serve = Serve::start(&tls_args(&snapshot, &pki));
     assert_eq!(serve.scheme(), "https");
 
     let client = http::https_client(&pki.ca);
@@ -416,17 +421,7 @@ async fn tls_out_of_descriptors_backs_off_and_keeps_answering() {
     let dir = TempDir::new("tls-emfile");
     let pki = test_pki(&dir);
     let snapshot = example("ack-cluster");
-    let serve = Serve::start_with_fd_limit(
-        FD_LIMIT,
-        &[
-            OsStr::new("--snapshot"),
-            snapshot.as_os_str(),
-            OsStr::new("--tls-cert"),
-            pki.cert.as_os_str(),
-            OsStr::new("--tls-key"),
-            pki.key.as_os_str(),
-        ],
-    );
+    let serve = Serve::start_with_fd_limit(FD_LIMIT, &tls_args(&snapshot, &pki));
     let address: std::net::SocketAddr = serve.address().parse().expect("address");
     let silent: Vec<_> = (0..CONNECTIONS)
         .filter_map(|_| {

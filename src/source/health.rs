@@ -117,7 +117,7 @@ impl SourceHealth {
 fn log_down(source: &str, error: &str) {
     tracing::warn!(
         source,
-        error = %crate::cli::output::text(error),
+        error = ?crate::cli::output::text(error),
         "source down"
     );
 }

@@ -161,6 +161,19 @@ impl Serve {
         }
     }
 
+    /// Polls `/readyz` until it answers 200; panics with serve's stderr after `within`.
+    pub async fn wait_ready(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while super::http::get(&self.url("/readyz"), &[]).await.status != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "not ready within {within:?}:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// `http` or `https`.
     pub fn scheme(&self) -> &str {
         &self.scheme

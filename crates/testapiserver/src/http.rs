@@ -265,13 +265,10 @@ async fn handle(
 /// The continue token of the `repeat_continue` fault (not a valid token otherwise).
 const REPEATED_CONTINUE: &str = "repeated-for-ever";
 
-/// The `hang` fault: waits until it is lifted or the server stops (both bump the epoch).
+/// The `hang` fault: waits until it is lifted or the server stops.
 async fn hang_while_asked(shared: &Shared) {
-    let mut epoch = shared.epoch.subscribe();
     while shared.faults().hang && !shared.shutting_down.load(Ordering::SeqCst) {
-        if epoch.changed().await.is_err() {
-            return;
-        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

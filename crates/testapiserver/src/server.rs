@@ -360,33 +360,19 @@ impl TestApiServer {
     /// Answers 403 Forbidden for every verb on resources with this plural name (in any
     /// group), or lifts that. Open watches are not affected.
     pub fn forbid(&self, plural: &str, forbidden: bool) {
-        let mut f = self.shared.faults();
-        if forbidden {
-            f.forbidden.insert(plural.to_string());
-        } else {
-            f.forbidden.remove(plural);
-        }
+        toggle(&mut self.shared.faults().forbidden, plural, forbidden);
     }
 
     /// Accepts every request and never answers it (a hung API server behind a working TCP
     /// stack), or lifts that; requests already hanging answer once it is lifted.
     pub fn set_hang(&self, hang: bool) {
         self.shared.faults().hang = hang;
-        if !hang {
-            // Wake the hanging requests (they wait on the epoch).
-            self.shared.epoch.send_modify(|_| {});
-        }
     }
 
     /// Discovery of this API group (`/apis/<group>` and its versions) answers 500, as an
     /// aggregated API whose backend is down does; or lifts that. `/apis` still lists it.
     pub fn break_group_discovery(&self, group: &str, broken: bool) {
-        let mut f = self.shared.faults();
-        if broken {
-            f.broken_groups.insert(group.to_string());
-        } else {
-            f.broken_groups.remove(group);
-        }
+        toggle(&mut self.shared.faults().broken_groups, group, broken);
     }
 
     /// Every list answers its first page with the same `continue` token, whatever token the
@@ -425,6 +411,14 @@ impl TestApiServer {
         {
             task.abort();
         }
+    }
+}
+
+fn toggle(set: &mut std::collections::HashSet<String>, name: &str, on: bool) {
+    if on {
+        set.insert(name.to_string());
+    } else {
+        set.remove(name);
     }
 }
 
