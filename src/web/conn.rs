@@ -441,3 +441,27 @@ impl AsyncWrite for Tracked {
         self.inner.is_write_vectored()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_failures_back_off_and_per_connection_ones_do_not() {
+        let mut f = AcceptFailures::new();
+        let emfile = io::Error::from_raw_os_error(24);
+        assert!(out_of_descriptors(&emfile));
+        let pauses: Vec<u128> = (0..9)
+            .filter_map(|_| f.record(&emfile))
+            .map(|d| d.as_millis())
+            .collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        // Logged once in the interval, the other eight counted.
+        assert_eq!(f.suppressed, 8);
+        let aborted = io::Error::from(io::ErrorKind::ConnectionAborted);
+        assert!(!out_of_descriptors(&aborted));
+        assert_eq!(f.record(&aborted), None);
+        f.reset();
+        assert_eq!(f.record(&emfile), Some(ACCEPT_BACKOFF_MIN));
+    }
+}
