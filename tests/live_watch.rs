@@ -15,7 +15,6 @@ use backupscope::dialect::{self, Mapped};
 use backupscope::inventory::{Inventory, TaskIndex};
 use backupscope::source::health::SourceHealth;
 use backupscope::source::kube::{self as live, KubeArgs};
-use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -51,7 +50,6 @@ impl Live {
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await
                 .expect("config");
-        let client = Client::try_from(config).expect("client");
         let args = KubeArgs {
             kubeconfig: None,
             context: None,
@@ -60,6 +58,8 @@ impl Live {
             page_size: 7, // small pages: every relist of the examples spans several
             request_timeout: Duration::from_secs(10),
         };
+        // The client stack `serve` uses, request timeout included.
+        let client = live::bounded_client(config, args.request_timeout).expect("client");
         let targets = live::plan(&client, &args).await.expect("plan").targets;
         let sources = targets.iter().map(|t| t.source.clone()).collect();
         let inventory = Arc::new(RwLock::new(Inventory::new()));
