@@ -164,3 +164,51 @@ async fn status_reads_the_rest_when_one_api_group_fails_discovery() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("prod-hz-vault"), "{text}");
 }
+
+/// The request timeout bounds the answer to a request, not a watch's life: with a 1 s timeout
+/// and no bookmarks, watches idle for 3 s stay up (no "source down" in the log) and still
+/// deliver the next change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_watches_outlive_the_request_timeout() {
+    let c = cluster("idle-watch").await;
+    c.server.set_bookmark_interval(Duration::ZERO);
+    let serve = Serve::start(&[
+        "--kubeconfig".as_ref(),
+        c.kubeconfig.as_os_str(),
+        "--request-timeout".as_ref(),
+        REQUEST_TIMEOUT.as_ref(),
+    ]);
+    serve.wait_ready(Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut vault = c
+        .server
+        .get(
+            cluster::ACK_API,
+            "BackupLocation",
+            Some("csdr"),
+            "audit-hz-vault",
+        )
+        .expect("a vault in the example");
+    vault["status"]["phase"] = "Unavailable".into();
+    c.server.apply(vault).expect("update the vault");
+    let series = r#"backupcenter_backuplocation_phase{namespace="csdr",backuplocation="audit-hz-vault",phase="Unavailable"} 1"#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !http::get(&serve.url("/metrics"), &[])
+        .await
+        .text()
+        .lines()
+        .any(|l| l == series)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "change not seen:\n{}",
+            serve.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !serve.stderr().contains("source down"),
+        "a watch was cut:\n{}",
+        serve.stderr()
+    );
+}
