@@ -18,6 +18,14 @@ fn backupscope() -> Command {
     c
 }
 
+/// A file every write to fails with ENOSPC.
+fn dev_full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+}
+
 fn run(args: &[&str]) -> Output {
     backupscope().args(args).output().expect("run backupscope")
 }
@@ -70,10 +78,7 @@ fn durations_out_of_range_are_refused_not_panicked_on() {
 
 #[test]
 fn output_that_cannot_be_written_is_a_failure() {
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .expect("/dev/full");
+    let full = dev_full();
     let out = backupscope()
         .args(["status", "--snapshot"])
         .arg(example("ack-cluster"))
@@ -154,10 +159,7 @@ fn warnings_to_a_closed_or_full_stderr_do_not_panic() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
 
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .expect("/dev/full");
+    let full = dev_full();
     let status = backupscope()
         .args(["status", "--snapshot"])
         .arg(&bundle)
@@ -268,19 +270,13 @@ async fn serve_with_stdout_and_stderr_on_a_full_disk_still_serves() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port");
-    let full = || {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .expect("/dev/full")
-    };
     let mut child = backupscope()
         .args(["serve", "--listen", &addr.to_string(), "--snapshot"])
         .arg(example("ack-cluster"))
         // A warning at start (the log goes to the full stderr).
         .env("BACKUPSCOPE_LOG", "debug")
-        .stdout(full())
-        .stderr(full())
+        .stdout(dev_full())
+        .stderr(dev_full())
         .spawn()
         .expect("spawn serve");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
