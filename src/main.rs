@@ -1,14 +1,16 @@
 use clap::Parser;
-use std::io::Write;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = backupscope::cli::Cli::parse();
     // One-shot commands report problems in their own words on stderr; the log is for `serve`.
+    // The kube client logs every failed request itself; backupscope reports those failures
+    // once, in its own words (a missing path or exec plugin was printed twice).
     let default_filter = match cli.command {
-        backupscope::cli::Command::Serve(_) => "warn",
-        _ => "error",
+        backupscope::cli::Command::Serve(_) => "warn,kube_client=off",
+        _ => "error,kube_client=off",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -16,16 +18,8 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: in a file or a log collector they are noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    match backupscope::cli::run(cli).await {
-        Ok(out) => {
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = std::io::stdout().write_all(out.as_bytes());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    backupscope::cli::terminal::finish(backupscope::cli::run(cli).await)
 }

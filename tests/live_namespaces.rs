@@ -70,6 +70,7 @@ fn args(velero_namespace: &[&str]) -> KubeArgs {
         ack_namespace: "csdr".into(),
         velero_namespace: velero_namespace.iter().map(|s| s.to_string()).collect(),
         page_size: 100,
+        request_timeout: std::time::Duration::from_secs(10),
     }
 }
 
@@ -96,7 +97,7 @@ async fn default_namespace_finds_oadp_and_reads_its_components() {
     let server = server().await;
     let client = client(&server).await;
     let args = args(&[live::DEFAULT_VELERO_NAMESPACE]);
-    let targets = live::plan(&client, &args).await.expect("plan");
+    let targets = live::plan(&client, &args).await.expect("plan").targets;
     assert_eq!(velero_namespaces(&targets), ["openshift-adp", "velero"]);
     let pods: Vec<&str> = targets
         .iter()
@@ -139,7 +140,8 @@ async fn an_explicit_list_is_read_as_given() {
     let client = client(&server).await;
     let targets = live::plan(&client, &args(&["team-a", "velero"]))
         .await
-        .expect("plan");
+        .expect("plan")
+        .targets;
     assert_eq!(velero_namespaces(&targets), ["team-a", "velero"]);
     server.shutdown().await;
 }
@@ -151,7 +153,8 @@ async fn without_cluster_wide_list_the_default_namespace_is_read() {
     let client = client(&server).await;
     let targets = live::plan(&client, &args(&[live::DEFAULT_VELERO_NAMESPACE]))
         .await
-        .expect("a forbidden discovery is not a failed plan");
+        .expect("a forbidden discovery is not a failed plan")
+        .targets;
     assert_eq!(velero_namespaces(&targets), ["velero"]);
     server.shutdown().await;
 }

@@ -14,7 +14,6 @@ use lcg::Lcg;
 use backupscope::inventory::{Inventory, TaskIndex};
 use backupscope::source::health::SourceHealth;
 use backupscope::source::kube::{self as live, KubeArgs};
-use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -50,15 +49,17 @@ impl Live {
             kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await
                 .expect("config");
-        let client = Client::try_from(config).expect("client");
         let args = KubeArgs {
             kubeconfig: None,
             context: None,
             ack_namespace: "csdr".into(),
             velero_namespace: vec!["velero".into()],
             page_size: 7, // small pages: every relist of the examples spans several
+            request_timeout: Duration::from_secs(10),
         };
-        let targets = live::plan(&client, &args).await.expect("plan");
+        // The client stack `serve` uses, request timeout included.
+        let client = live::bounded_client(config, args.request_timeout).expect("client");
+        let targets = live::plan(&client, &args).await.expect("plan").targets;
         let sources = targets.iter().map(|t| t.source.clone()).collect();
         let inventory = Arc::new(RwLock::new(Inventory::new()));
         let health = Arc::new(SourceHealth::new());

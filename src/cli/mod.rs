@@ -2,10 +2,12 @@
 //! source is opened once and handed to the subcommand.
 
 pub mod describe;
+pub mod duration;
 pub mod output;
 pub mod serve;
 pub mod snapshot;
 pub mod status;
+pub mod terminal;
 
 use crate::center::BackupCenter;
 use crate::inventory::Inventory;
@@ -16,6 +18,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use output::Format;
 use std::path::PathBuf;
+use terminal::warn;
 
 /// Observability for Kubernetes backup centers: Alibaba Cloud ACK backup center
 /// (csdr.alibabacloud.com) and upstream Velero (velero.io).
@@ -134,7 +137,7 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
         Some(path) => {
             let (records, report) = export::load(path)?;
             for e in &report.errors {
-                eprintln!("warning: skipped {e}");
+                warn(&format!("skipped {e}"));
             }
             if !report.unknown_kinds.is_empty() {
                 tracing::debug!(kinds = ?report.unknown_kinds, "skipped objects of kinds backupscope does not read");
@@ -154,13 +157,13 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
 }
 
 /// Empty dashboards deserve a reason: the cluster serves neither backup system's CRDs.
-fn note_if_nothing_installed(targets: &[live::Target]) {
-    if targets.iter().all(|t| t.engine.is_none()) {
-        eprintln!(
+fn note_if_nothing_installed(plan: &live::Plan) {
+    if plan.unavailable.is_empty() && plan.targets.iter().all(|t| t.engine.is_none()) {
+        terminal::line(&format!(
             "note: neither the ACK backup center ({}) nor Velero ({}) is installed in this cluster",
             crate::dialect::ack::GROUP,
             crate::dialect::velero::GROUP
-        );
+        ));
     }
 }
 
@@ -170,19 +173,22 @@ async fn list_cluster(
     kube: &live::KubeArgs,
 ) -> anyhow::Result<(Vec<live::Target>, Vec<(usize, serde_json::Value)>)> {
     let client = live::client(kube).await?;
-    let targets = live::plan(&client, kube).await?;
-    note_if_nothing_installed(&targets);
+    let plan = live::plan(&client, kube).await?;
+    note_if_nothing_installed(&plan);
+    for (group, e) in &plan.unavailable {
+        warn(&format!("API group {group} not read: {e}"));
+    }
     let health = SourceHealth::new();
-    let objects = live::list_all(&client, &targets, kube.page_size, &health).await;
+    let objects = live::list_all(&client, &plan.targets, kube.page_size, &health).await;
     warn_down(&health);
-    Ok((targets, objects))
+    Ok((plan.targets, objects))
 }
 
 /// Tells the user which parts of the cluster could not be read (and so are missing).
 fn warn_down(health: &SourceHealth) {
     for (source, state) in health.snapshot() {
         if !state.up {
-            eprintln!("warning: {source} not read: {}", state.last_error);
+            warn(&format!("{source} not read: {}", state.last_error));
         }
     }
 }

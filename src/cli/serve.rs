@@ -10,9 +10,10 @@ use crate::metrics::remote_write::{RemoteWriteConfig, RemoteWriteSink, RemoteWri
 use crate::model::Timestamp;
 use crate::source::health::SourceHealth;
 use crate::source::kube as live;
-use crate::web::{self, AppState, TlsFiles};
+use crate::web::{self, AppState, Limits, TlsFiles};
 use anyhow::Context;
 use clap::Args;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -35,8 +36,8 @@ pub struct ServeArgs {
     /// (e.g. http://prometheus:9090/api/v1/write).
     #[arg(long, value_name = "URL", env = "BACKUPSCOPE_REMOTE_WRITE_URL")]
     pub remote_write_url: Option<String>,
-    /// How often to push.
-    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    /// How often to push (1s to 24h).
+    #[arg(long, default_value = "30s", value_parser = parse_interval, value_name = "DURATION")]
     pub remote_write_interval: Duration,
     /// Extra header for remote write requests, NAME=VALUE (repeatable), e.g. X-Scope-OrgID=team.
     #[arg(long, value_name = "NAME=VALUE", value_parser = parse_header)]
@@ -49,10 +50,10 @@ pub struct ServeArgs {
     pub disable_metric: Vec<String>,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::model::cadence::go_duration_seconds(s)
-        .map(Duration::from_secs_f64)
-        .map_err(|e| e.to_string())
+/// A push more often than every second would be a busy loop; less often than daily, no
+/// monitoring at all.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    super::duration::parse_within(s, Duration::from_secs(1), Duration::from_secs(24 * 3600))
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
@@ -78,27 +79,49 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
     let inventory = Arc::new(RwLock::new(Inventory::new()));
     let mut health = None;
     let mut tasks = Vec::new();
-    match &args.source.snapshot {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    if let Some(files) = &tls {
+        files.acceptor()?; // fail at start, not at the first connection
+    }
+    let client = match &args.source.snapshot {
         Some(_) => {
             let loaded = super::load(&args.source).await?;
             if let Ok(mut inv) = inventory.write() {
                 *inv = loaded.inventory;
             }
+            None
         }
-        None => {
-            let kube = &args.source.kube;
-            let client = live::client(kube).await?;
-            let targets = live::plan(&client, kube).await?;
-            let h = Arc::new(SourceHealth::new());
-            tasks = live::spawn_watches(
-                &client,
-                targets,
-                kube.page_size,
-                inventory.clone(),
-                h.clone(),
-            );
-            health = Some(h);
-        }
+        // A kubeconfig that cannot be read is the user's to fix: fail now. An API server
+        // that does not answer is not: that is retried once the port is bound.
+        None => Some(live::client(&args.source.kube).await?),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    // Tests and wrappers read this line to find a port chosen with :0. A stdout that cannot
+    // take it (closed, /dev/full) must not stop the exporter.
+    let _ = writeln!(
+        std::io::stdout(),
+        "backupscope listening on {scheme}://{addr}"
+    )
+    .and_then(|()| std::io::stdout().flush());
+    if let Some(client) = client {
+        let h = Arc::new(SourceHealth::new());
+        tasks.push(tokio::spawn(live::follow(
+            client,
+            args.source.kube.clone(),
+            inventory.clone(),
+            h.clone(),
+        )));
+        health = Some(h);
     }
     let collector = Arc::new(Collector::new(CollectOptions {
         disabled: args.disable_metric.iter().cloned().collect(),
@@ -121,24 +144,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
             args.remote_write_interval,
         )));
     }
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    };
-    if let Some(files) = &tls {
-        files.acceptor()?; // fail at start, not at the first connection
-    }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    // Tests and wrappers read this line to find a port chosen with :0.
-    println!("backupscope listening on {scheme}://{addr}");
-    web::serve(listener, state, tls, shutdown_signal()).await?;
+    web::serve(listener, state, tls, Limits::default(), shutdown_signal()).await?;
     for t in tasks {
         t.abort();
     }

@@ -12,6 +12,7 @@ use crate::model::{
     VaultPhase,
 };
 use crate::source::health::SourceHealth;
+use crate::source::kube::DISCOVERY;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -228,7 +229,8 @@ impl Collector {
             out.sample(&f::OBJECTS, [resource], n as f64);
         }
         out.family(&f::WATCH_EVENTS);
-        for (source, s) in &states {
+        // Discovery is a source that can be down, but nothing is watched there.
+        for (source, s) in states.iter().filter(|(source, _)| *source != DISCOVERY) {
             out.sample(&f::WATCH_EVENTS, [source], s.events as f64);
         }
         out.family(&f::LAST_SCRAPE_DURATION);

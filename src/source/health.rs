@@ -52,10 +52,23 @@ impl SourceHealth {
     pub fn down(&self, source: &str, error: &str) {
         self.with(source, |s| {
             if s.up || s.last_error != error {
-                tracing::warn!(source, error, "source down");
+                log_down(source, error);
             }
             s.up = false;
             s.settled = true;
+            s.last_error = error.to_string();
+        });
+    }
+
+    /// Marks the source down without settling it: it has not yet said what it can (discovery
+    /// that cannot reach the API server), so readiness keeps waiting for it. Logs like
+    /// [`down`](Self::down).
+    pub fn failing(&self, source: &str, error: &str) {
+        self.with(source, |s| {
+            if s.up || s.last_error != error {
+                log_down(source, error);
+            }
+            s.up = false;
             s.last_error = error.to_string();
         });
     }
@@ -100,6 +113,15 @@ impl SourceHealth {
     }
 }
 
+/// The reason quotes what the API server said: terminal-safe and capped in the log.
+fn log_down(source: &str, error: &str) {
+    tracing::warn!(
+        source,
+        error = ?crate::cli::output::text(error),
+        "source down"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +142,20 @@ mod tests {
         let s = &h.snapshot()["csdr/backups"];
         assert!(s.up && s.synced && s.last_error.is_empty());
         assert!(h.all_settled());
+    }
+
+    #[test]
+    fn failing_keeps_readiness_waiting() {
+        let h = SourceHealth::new();
+        h.register("discovery");
+        h.failing("discovery", "API discovery failed: connection refused");
+        let s = &h.snapshot()["discovery"];
+        assert!(!s.up && !s.settled);
+        assert_eq!(s.last_error, "API discovery failed: connection refused");
+        assert!(!h.all_settled());
+        h.up("discovery");
+        h.synced("discovery");
+        assert!(h.all_settled());
+        assert!(h.snapshot()["discovery"].last_error.is_empty());
     }
 }

@@ -18,6 +18,13 @@ use kube::{Client, Config, Resource};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// The longest a read from the API server may stall. Watches send nothing for minutes when
+/// nothing changes, and [`reflector`] already gives up on a silent watch after
+/// `WATCH_TIMEOUT_SECONDS + 5` s; this is the last resort for a response body that stops
+/// half-way, on any request.
+const READ_STALL_LIMIT: Duration = Duration::from_secs(300);
 
 /// Where `velero install` puts Velero.
 pub const DEFAULT_VELERO_NAMESPACE: &str = "velero";
@@ -32,7 +39,7 @@ pub struct KubeArgs {
     #[arg(long)]
     pub context: Option<String>,
     /// Namespace of the ACK backup center.
-    #[arg(long, default_value = ack::NAMESPACE, value_name = "NS")]
+    #[arg(long, default_value = ack::NAMESPACE, value_name = "NS", value_parser = namespace_name)]
     pub ack_namespace: String,
     /// Namespaces where Velero is installed (comma-separated). Left at the default, every
     /// namespace holding a BackupStorageLocation is read too (OADP's openshift-adp, a Helm
@@ -41,12 +48,42 @@ pub struct KubeArgs {
         long,
         default_value = DEFAULT_VELERO_NAMESPACE,
         value_delimiter = ',',
-        value_name = "NS"
+        value_name = "NS",
+        value_parser = namespace_name
     )]
     pub velero_namespace: Vec<String>,
     /// Objects per list page; small pages keep the memory peak of a relist low.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub page_size: u32,
+    /// How long the API server may take to answer one request (discovery, a list page, the
+    /// start of a watch) before it counts as failed: a server that accepts connections and
+    /// never answers fails within this bound instead of hanging.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = request_timeout)]
+    pub request_timeout: Duration,
+}
+
+fn request_timeout(s: &str) -> Result<Duration, String> {
+    crate::cli::duration::parse_within(s, Duration::from_millis(100), Duration::from_secs(600))
+}
+
+/// A namespace name as Kubernetes accepts it (a DNS-1123 label). It becomes part of URLs
+/// and of the file names `snapshot` writes, so `../x` or `a/b` must never get that far.
+fn namespace_name(s: &str) -> Result<String, String> {
+    let valid = !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if valid {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{:?} is not a namespace name: at most 63 lower-case letters, digits and '-', \
+             starting and ending with a letter or digit",
+            crate::cli::output::cell(s)
+        ))
+    }
 }
 
 /// One list/watch stream: a resource in a namespace with optional selectors.
@@ -137,7 +174,12 @@ impl Target {
             Ok(Mapped::Record(r)) => Change::Upsert(r),
             Ok(Mapped::Irrelevant | Mapped::UnknownKind) => Change::Remove(key),
             Err(e) => {
-                tracing::warn!(source = %self.source, name = %key.name, error = %e, "unreadable object skipped");
+                tracing::warn!(
+                    source = %self.source,
+                    name = %crate::cli::output::cell(&key.name),
+                    error = %crate::cli::output::text(&e.to_string()),
+                    "unreadable object skipped"
+                );
                 Change::Keep(key)
             }
         })
@@ -149,7 +191,9 @@ impl Target {
     }
 }
 
-/// Connects with the kubeconfig (or in-cluster config) the arguments name.
+/// Connects with the kubeconfig (or in-cluster config) the arguments name. Every request is
+/// bounded: connecting and the response head by `--request-timeout`, a stalled body by
+/// [`READ_STALL_LIMIT`].
 pub async fn client(args: &KubeArgs) -> anyhow::Result<Client> {
     let options = kube::config::KubeConfigOptions {
         context: args.context.clone(),
@@ -169,36 +213,78 @@ pub async fn client(args: &KubeArgs) -> anyhow::Result<Client> {
             )
         })?,
     };
-    Ok(Client::try_from(config)?)
+    bounded_client(config, args.request_timeout)
+}
+
+/// A client whose requests fail after `timeout` without an answer.
+pub fn bounded_client(mut config: Config, timeout: Duration) -> anyhow::Result<Client> {
+    config.connect_timeout = Some(timeout);
+    config.read_timeout = Some(READ_STALL_LIMIT);
+    // Count the read timeout from the request, not from when a pooled connection went idle.
+    config.reset_reader_on_write = true;
+    let builder = kube::client::ClientBuilder::try_from(config)?;
+    // Outermost, so it also bounds token refreshes of auth plugins.
+    let bound = tower::ServiceBuilder::new()
+        .map_err(move |e: tower::BoxError| -> tower::BoxError {
+            if e.is::<tower::timeout::error::Elapsed>() {
+                Box::new(NoAnswer(timeout))
+            } else {
+                e
+            }
+        })
+        .timeout(timeout);
+    Ok(builder.with_layer(&bound).build())
+}
+
+/// The API server did not answer a request within `--request-timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error("the API server did not answer within {} (--request-timeout)", crate::cli::duration::show(*.0))]
+pub struct NoAnswer(pub Duration);
+
+/// The words of a failed request for a user: kube's own prefixes ("ServiceError: ",
+/// "ApiError: " and a debug dump of the Status) say nothing to them.
+pub fn error_text(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Service(inner)
+            if inner.is::<NoAnswer>() || inner.is::<reflector::EndlessList>() =>
+        {
+            inner.to_string()
+        }
+        kube::Error::Api(status) => {
+            format!("HTTP {} {}: {}", status.code, status.reason, status.message)
+        }
+        other => other.to_string(),
+    }
 }
 
 fn builtin<K: kube::Resource<DynamicType = ()>>() -> ApiResource {
     ApiResource::erase::<K>(&())
 }
 
+/// What discovery found: the targets to read, and the backup systems' API groups it could
+/// not ask about (their objects stay unread until a later discovery succeeds).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub targets: Vec<Target>,
+    /// (group, why) for each API group that is served but whose discovery failed.
+    pub unavailable: Vec<(String, String)>,
+}
+
 /// Discovers which backup systems the cluster serves and plans what to read. A missing CRD
-/// group means that backup system is absent, not an error.
-pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Vec<Target>> {
+/// group means that backup system is absent, not an error; a group whose discovery fails
+/// (an aggregated API that is down, a timeout) is left out and named in
+/// [`Plan::unavailable`], so one broken group does not stop the others being read.
+pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Plan> {
     let groups = client
         .list_api_groups()
         .await
-        .map_err(|e| anyhow::anyhow!("API discovery failed: {e}"))?;
-    let served = |name: &str| groups.groups.iter().any(|g| g.name == name);
+        .map_err(|e| anyhow::anyhow!("API discovery failed: {}", error_text(&e)))?;
+    let mut unavailable = Vec::new();
     let mut targets = Vec::new();
     let mut namespaces: Vec<String> = Vec::new();
 
-    let ack_group = if served(ack::GROUP) {
-        Some(kube::discovery::group(client, ack::GROUP).await?)
-    } else {
-        tracing::info!(group = ack::GROUP, "ACK backup center not installed");
-        None
-    };
-    let velero_group = if served(velero::GROUP) {
-        Some(kube::discovery::group(client, velero::GROUP).await?)
-    } else {
-        tracing::info!(group = velero::GROUP, "Velero not installed");
-        None
-    };
+    let ack_group = discover_group(client, &groups, ack::GROUP, &mut unavailable).await;
+    let velero_group = discover_group(client, &groups, velero::GROUP, &mut unavailable).await;
 
     if let Some(group) = &ack_group {
         let ns = &args.ack_namespace;
@@ -281,7 +367,97 @@ pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Vec<Target
         events.fields = Some("type!=Normal".into());
         targets.push(events);
     }
-    Ok(targets)
+    Ok(Plan {
+        targets,
+        unavailable,
+    })
+}
+
+/// The group's resources, or `None` when it is not served or its discovery failed (then
+/// recorded in `unavailable`).
+async fn discover_group(
+    client: &Client,
+    groups: &k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList,
+    name: &str,
+    unavailable: &mut Vec<(String, String)>,
+) -> Option<kube::discovery::ApiGroup> {
+    if !groups.groups.iter().any(|g| g.name == name) {
+        tracing::info!(group = name, "not installed");
+        return None;
+    }
+    match kube::discovery::group(client, name).await {
+        Ok(group) => Some(group),
+        Err(e) => {
+            unavailable.push((name.to_string(), error_text(&e)));
+            None
+        }
+    }
+}
+
+/// The source label of discovery in `backupscope_source_up` and `/readyz`.
+pub const DISCOVERY: &str = "discovery";
+
+/// Keeps discovering until every backup system's API group has been read, starting a watch
+/// for each target as soon as it is known, and reports discovery's state as the source
+/// [`DISCOVERY`]: `serve` rides out an API server that is down at start (or one API group
+/// that is) instead of exiting. Runs until aborted; aborting it stops the watches too.
+pub async fn follow(
+    client: Client,
+    args: KubeArgs,
+    inventory: Arc<RwLock<Inventory>>,
+    health: Arc<SourceHealth>,
+) {
+    health.register(DISCOVERY);
+    let mut watches = tokio::task::JoinSet::new();
+    let mut started: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut backoff = reflector::Backoff::new();
+    loop {
+        match plan(&client, &args).await {
+            Ok(plan) => {
+                for t in plan.targets {
+                    if started.insert(t.source.clone()) {
+                        watches.spawn(watch_task(&client, t, args.page_size, &inventory, &health));
+                    }
+                }
+                if plan.unavailable.is_empty() {
+                    health.up(DISCOVERY);
+                    health.synced(DISCOVERY);
+                    break;
+                }
+                // What could be read is being read: ready, but discovery is down and retried.
+                let why: Vec<String> = plan
+                    .unavailable
+                    .iter()
+                    .map(|(group, e)| format!("API group {group}: {e}"))
+                    .collect();
+                health.down(DISCOVERY, &why.join("; "));
+            }
+            Err(e) => health.failing(DISCOVERY, &format!("{e:#}")),
+        }
+        backoff.wait().await;
+    }
+    // Watches never end by themselves; keep them owned so aborting this task stops them.
+    while watches.join_next().await.is_some() {}
+}
+
+/// One target's list+watch loop, registered in `health`, in a span naming the source.
+fn watch_task(
+    client: &Client,
+    t: Target,
+    page_size: u32,
+    inventory: &Arc<RwLock<Inventory>>,
+    health: &Arc<SourceHealth>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    health.register(&t.source);
+    let span = tracing::info_span!("watch", source = %t.source);
+    let fut = reflector::run(
+        client.clone(),
+        t,
+        page_size,
+        inventory.clone(),
+        health.clone(),
+    );
+    tracing::Instrument::instrument(fut, span)
 }
 
 /// Pages read at most while looking for Velero's namespaces (500 locations each).
@@ -316,7 +492,12 @@ async fn namespaces_with_locations(
         };
         namespaces.extend(page.items.into_iter().filter_map(|o| o.metadata.namespace));
         match page.metadata.continue_ {
-            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            // A token handed out twice means a list that never ends: keep what was read.
+            Some(token)
+                if !token.is_empty() && params.continue_token.as_deref() != Some(&token) =>
+            {
+                params = params.continue_token(&token)
+            }
             _ => break,
         }
     }
@@ -376,11 +557,11 @@ pub(super) fn describe_error(t: &Target, e: &kube::Error) -> String {
             "forbidden: grant list and watch on {resource} in namespace {} ({})",
             t.namespace, status.message
         ),
-        kube::Error::Api(status) => format!(
-            "reading {resource} in namespace {}: HTTP {} {}: {}",
-            t.namespace, status.code, status.reason, status.message
+        other => format!(
+            "reading {resource} in namespace {}: {}",
+            t.namespace,
+            error_text(other)
         ),
-        other => format!("reading {resource} in namespace {}: {other}", t.namespace),
     }
 }
 
@@ -405,17 +586,6 @@ pub fn spawn_watches(
 ) -> Vec<tokio::task::JoinHandle<()>> {
     targets
         .into_iter()
-        .map(|t| {
-            health.register(&t.source);
-            let span = tracing::info_span!("watch", source = %t.source);
-            let fut = reflector::run(
-                client.clone(),
-                t,
-                page_size,
-                inventory.clone(),
-                health.clone(),
-            );
-            tokio::spawn(tracing::Instrument::instrument(fut, span))
-        })
+        .map(|t| tokio::spawn(watch_task(client, t, page_size, &inventory, &health)))
         .collect()
 }

@@ -29,6 +29,17 @@ const WATCH_IDLE: Duration = Duration::from_secs(WATCH_TIMEOUT_SECONDS as u64 + 
 /// Watch events applied under one lock of the inventory, when they arrive together.
 const APPLY_BATCH: usize = 256;
 
+/// Pages one list may take. 10 000 pages (a million objects at the default page size) is far
+/// beyond any backup center; a server that keeps handing out fresh continue tokens must not
+/// make a list grow without end.
+const MAX_LIST_PAGES: usize = 10_000;
+
+/// A list that does not end: the server repeated a continue token (which would loop for ever,
+/// adding the same objects again and again) or sent more than [`MAX_LIST_PAGES`] pages.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EndlessList(String);
+
 /// Why a list failed.
 enum ListError {
     /// The continue token expired (410): the list must start again.
@@ -47,7 +58,7 @@ enum WatchEnd {
 }
 
 /// Exponential backoff, 0.5 s doubling to 30 s with jitter, reset by any success.
-struct Backoff {
+pub(super) struct Backoff {
     next: Duration,
 }
 
@@ -55,7 +66,7 @@ impl Backoff {
     const MIN: Duration = Duration::from_millis(500);
     const MAX: Duration = Duration::from_secs(30);
 
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Backoff { next: Self::MIN }
     }
 
@@ -63,7 +74,7 @@ impl Backoff {
         self.next = Self::MIN;
     }
 
-    async fn wait(&mut self) {
+    pub(super) async fn wait(&mut self) {
         // Up to +25 % jitter, so sources that failed together do not retry in lockstep.
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -156,7 +167,17 @@ pub async fn list_pages(
 ) -> Result<String, (kube::Error, bool)> {
     let params = list_params(t, page_size);
     let mut continue_token: Option<String> = None;
+    // Hashes of the tokens seen: a repeated one means the list would never end.
+    let mut tokens_seen: HashSet<u64> = HashSet::new();
+    let mut pages = 0;
     loop {
+        pages += 1;
+        if pages > MAX_LIST_PAGES {
+            let e = EndlessList(format!(
+                "the list did not end after {MAX_LIST_PAGES} pages; giving up on it"
+            ));
+            return Err((kube::Error::Service(Box::new(e)), true));
+        }
         let mut page_params = params.clone();
         if let Some(c) = &continue_token {
             page_params = page_params.continue_token(c);
@@ -172,10 +193,22 @@ pub async fn list_pages(
             .map_err(|e| (e, continue_token.is_some()))?;
         page(list.items.into_iter().map(|o| t.typed(o)).collect());
         continue_token = list.metadata.continue_.filter(|c| !c.is_empty());
-        if continue_token.is_none() {
+        let Some(token) = &continue_token else {
             return Ok(list.metadata.resource_version.unwrap_or_default());
+        };
+        if !tokens_seen.insert(token_hash(token)) {
+            let e = EndlessList(format!(
+                "the API server repeated a continue token after {pages} pages (a list that \
+                 would never end); giving up on it"
+            ));
+            return Err((kube::Error::Service(Box::new(e)), true));
         }
     }
+}
+
+fn token_hash(token: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(token)
 }
 
 /// Lists the target into the inventory and removes what the list no longer holds.

@@ -1,6 +1,7 @@
 //! The HTTP server of `backupscope serve`: `/metrics` (Prometheus text 0.0.4 or OpenMetrics,
 //! gzip when asked), `/healthz`, `/readyz`, and a landing page at `/`.
 
+mod conn;
 mod tls;
 
 use crate::center::BackupCenter;
@@ -16,6 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use std::sync::{Arc, Mutex, RwLock};
 
+pub use conn::Limits;
 pub use tls::TlsFiles;
 
 /// What every request reads: the inventory the source keeps current, and how to render it.
@@ -214,18 +216,16 @@ async fn landing() -> Html<String> {
     ))
 }
 
-/// Serves until `shutdown` resolves; plain HTTP, or HTTPS when TLS files are given.
+/// Serves until `shutdown` resolves; plain HTTP, or HTTPS when TLS files are given. Every
+/// connection is held to `limits`; on shutdown, open connections get
+/// `limits.shutdown_deadline` to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     tls: Option<TlsFiles>,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state);
-    match tls {
-        None => Ok(axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await?),
-        Some(files) => tls::serve(listener, app, &files, shutdown).await,
-    }
+    let acceptor = tls.as_ref().map(TlsFiles::acceptor).transpose()?;
+    conn::serve(listener, router(state), acceptor, limits, shutdown).await
 }

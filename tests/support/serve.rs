@@ -51,8 +51,26 @@ impl Serve {
         })
     }
 
+    /// Like [`Serve::start`], with the process limited to `fd_limit` open files
+    /// (`ulimit -n`), to see what happens when descriptors run out.
+    pub fn start_with_fd_limit<S: AsRef<OsStr>>(fd_limit: u32, args: &[S]) -> Serve {
+        Self::try_start_with(Some(fd_limit), args).unwrap_or_else(|failure| {
+            panic!(
+                "backupscope serve did not start (exit status {:?}):\n{}",
+                failure.status, failure.stderr
+            )
+        })
+    }
+
     /// Like [`Serve::start`], for tests that expect a refusal.
     pub fn try_start<S: AsRef<OsStr>>(args: &[S]) -> Result<Serve, StartFailure> {
+        Self::try_start_with(None, args)
+    }
+
+    fn try_start_with<S: AsRef<OsStr>>(
+        fd_limit: Option<u32>,
+        args: &[S],
+    ) -> Result<Serve, StartFailure> {
         let dir = TempDir::new("serve");
         let log_path = dir.path().join("stderr.log");
         let log = File::create(&log_path).expect("create the serve stderr log");
@@ -63,7 +81,20 @@ impl Serve {
         {
             args.extend(["--listen".into(), "127.0.0.1:0".into()]);
         }
-        let mut command = Command::new(env!("CARGO_BIN_EXE_backupscope"));
+        let binary = env!("CARGO_BIN_EXE_backupscope");
+        let mut command = match fd_limit {
+            None => Command::new(binary),
+            Some(limit) => {
+                // exec: the pid is backupscope's own, so signals and kill reach it.
+                let mut sh = Command::new("sh");
+                sh.args([
+                    "-c",
+                    &format!("ulimit -n {limit} && exec \"$0\" \"$@\""),
+                    binary,
+                ]);
+                sh
+            }
+        };
         command
             .arg("serve")
             .args(&args)
@@ -130,6 +161,19 @@ impl Serve {
         }
     }
 
+    /// Polls `/readyz` until it answers 200; panics with serve's stderr after `within`.
+    pub async fn wait_ready(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while super::http::get(&self.url("/readyz"), &[]).await.status != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "not ready within {within:?}:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// `http` or `https`.
     pub fn scheme(&self) -> &str {
         &self.scheme
@@ -150,9 +194,23 @@ impl Serve {
         std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
     }
 
+    /// Sends SIGTERM and waits up to `within` for the process to exit; `None` if it did not.
+    pub fn terminate(&mut self, within: Duration) -> Option<ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        self.wait_exit_within(within)
+    }
+
     /// Waits a bounded time for the process to exit; kills it if it does not.
     fn wait_exit(&mut self) -> Option<ExitStatus> {
-        let deadline = Instant::now() + EXIT_TIMEOUT;
+        self.wait_exit_within(EXIT_TIMEOUT)
+    }
+
+    fn wait_exit_within(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Some(status);

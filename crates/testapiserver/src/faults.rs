@@ -15,6 +15,12 @@ pub(crate) struct Faults {
     pub(crate) latency: Duration,
     pub(crate) forbidden: HashSet<String>,
     pub(crate) bookmark_interval: Duration,
+    /// Accept requests and never answer them (until the fault is lifted or the server stops).
+    pub(crate) hang: bool,
+    /// API groups whose discovery (`/apis/<group>`, `/apis/<group>/<version>`) answers 500.
+    pub(crate) broken_groups: HashSet<String>,
+    /// Every list answers its first page again with the same `continue` token, for ever.
+    pub(crate) repeat_continue: bool,
 }
 
 impl Default for Faults {
@@ -25,6 +31,9 @@ impl Default for Faults {
             latency: Duration::ZERO,
             forbidden: HashSet::new(),
             bookmark_interval: DEFAULT_BOOKMARK_INTERVAL,
+            hang: false,
+            broken_groups: HashSet::new(),
+            repeat_continue: false,
         }
     }
 }
@@ -139,7 +148,7 @@ pub struct Stats {
     pub bookmarks_sent: u64,
     /// Watches closed because the client fell too far behind.
     pub watchers_evicted: u64,
-    /// Requests answered by `fail_next` or `forbid`.
+    /// Requests answered by `fail_next`, `forbid` or `break_group_discovery`.
     pub faults_injected: u64,
 }
 

@@ -169,6 +169,7 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    hang_while_asked(&shared).await;
     if shared.shutting_down.load(Ordering::SeqCst) {
         return error_response(&ApiError::new(
             503,
@@ -191,6 +192,21 @@ async fn handle(
             .faults_injected
             .fetch_add(1, Ordering::Relaxed);
         return error_response(&ApiError::injected(code));
+    }
+    let broken_group = match &route {
+        Route::Group(g) | Route::GroupVersion(g, _) => shared.faults().broken_groups.contains(*g),
+        _ => false,
+    };
+    if broken_group {
+        shared
+            .counters
+            .faults_injected
+            .fetch_add(1, Ordering::Relaxed);
+        return error_response(&ApiError::new(
+            500,
+            "InternalError",
+            "the backend of this API group does not answer (injected)",
+        ));
     }
     let accept = headers
         .get(header::ACCEPT)
@@ -244,6 +260,16 @@ async fn handle(
         Route::Unknown => Err(ApiError::no_resource()),
     };
     result.unwrap_or_else(|e| error_response(&e))
+}
+
+/// The continue token of the `repeat_continue` fault (not a valid token otherwise).
+const REPEATED_CONTINUE: &str = "repeated-for-ever";
+
+/// The `hang` fault: waits until it is lifted or the server stops.
+async fn hang_while_asked(shared: &Shared) {
+    while shared.faults().hang && !shared.shutting_down.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn aggregated(doc: &Value) -> Response {
@@ -367,7 +393,8 @@ impl ResourceRequest<'_> {
             ),
             None => None,
         };
-        let cont = match self.query.get("continue").filter(|c| !c.is_empty()) {
+        let repeat = self.shared.faults().repeat_continue;
+        let cont = match self.query.get("continue").filter(|c| !c.is_empty() && !repeat) {
             Some(c) => Some(ContinueToken::decode(c).ok_or_else(|| {
                 ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
             })?),
@@ -377,6 +404,14 @@ impl ResourceRequest<'_> {
             .shared
             .store()
             .list(idx, &filter, limit, cont.as_ref())?;
+        let page = if repeat {
+            ListPage {
+                continue_token: Some(REPEATED_CONTINUE.to_string()),
+                ..page
+            }
+        } else {
+            page
+        };
         let body = list_body(rt, &page, self.metadata_only);
         Ok(json_response(StatusCode::OK, body, "application/json"))
     }

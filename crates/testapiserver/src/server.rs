@@ -131,7 +131,13 @@ impl TestApiServer {
     /// secrets, configmaps; apps/v1 deployments, daemonsets; coordination.k8s.io/v1 leases;
     /// events.k8s.io/v1 events.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Like [`start`](Self::start), on a chosen address: a test can hand a client the address
+    /// first and start the server later, as an API server that comes back after an outage.
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         // Different servers in one process hand out different uids.
         let seed = crate::meta::splitmix(
@@ -182,20 +188,25 @@ impl TestApiServer {
     /// A kubeconfig whose current context `context` points at this server without
     /// credentials, default namespace `default`.
     pub fn kubeconfig_yaml(&self, context: &str) -> String {
+        Self::kubeconfig_for(self.shared.addr, context)
+    }
+
+    /// [`kubeconfig_yaml`](Self::kubeconfig_yaml) for a server that will listen on `addr`
+    /// (see [`start_on`](Self::start_on)).
+    pub fn kubeconfig_for(addr: SocketAddr, context: &str) -> String {
         // JSON strings are valid YAML scalars, so any context name is quoted safely.
         let name = Value::String(context.to_string()).to_string();
         format!(
             "apiVersion: v1\n\
              kind: Config\n\
              clusters:\n\
-             - name: {name}\n  cluster:\n    server: {url}\n\
+             - name: {name}\n  cluster:\n    server: http://{addr}\n\
              contexts:\n\
              - name: {name}\n  context:\n    cluster: {name}\n    user: {name}\n    namespace: default\n\
              current-context: {name}\n\
              users:\n\
              - name: {name}\n  user: {{}}\n\
              preferences: {{}}\n",
-            url = self.url(),
         )
     }
 
@@ -349,12 +360,25 @@ impl TestApiServer {
     /// Answers 403 Forbidden for every verb on resources with this plural name (in any
     /// group), or lifts that. Open watches are not affected.
     pub fn forbid(&self, plural: &str, forbidden: bool) {
-        let mut f = self.shared.faults();
-        if forbidden {
-            f.forbidden.insert(plural.to_string());
-        } else {
-            f.forbidden.remove(plural);
-        }
+        toggle(&mut self.shared.faults().forbidden, plural, forbidden);
+    }
+
+    /// Accepts every request and never answers it (a hung API server behind a working TCP
+    /// stack), or lifts that; requests already hanging answer once it is lifted.
+    pub fn set_hang(&self, hang: bool) {
+        self.shared.faults().hang = hang;
+    }
+
+    /// Discovery of this API group (`/apis/<group>` and its versions) answers 500, as an
+    /// aggregated API whose backend is down does; or lifts that. `/apis` still lists it.
+    pub fn break_group_discovery(&self, group: &str, broken: bool) {
+        toggle(&mut self.shared.faults().broken_groups, group, broken);
+    }
+
+    /// Every list answers its first page with the same `continue` token, whatever token the
+    /// client sends: a client that follows continue tokens blindly never ends. Or lifts that.
+    pub fn set_repeat_continue(&self, repeat: bool) {
+        self.shared.faults().repeat_continue = repeat;
     }
 
     /// Period of BOOKMARK events on watches that allow them (default 1 s; zero disables).
@@ -387,6 +411,14 @@ impl TestApiServer {
         {
             task.abort();
         }
+    }
+}
+
+fn toggle(set: &mut std::collections::HashSet<String>, name: &str, on: bool) {
+    if on {
+        set.insert(name.to_string());
+    } else {
+        set.remove(name);
     }
 }
 

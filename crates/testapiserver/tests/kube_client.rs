@@ -565,3 +565,63 @@ async fn server_side_apply_status_and_metadata_watch() {
     assert!(names.contains(&"p".to_string()));
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn hang_repeat_continue_and_broken_group_discovery() {
+    let server = TestApiServer::start().await.expect("server starts");
+    server.register(application_backup());
+    for i in 0..5 {
+        server
+            .apply(configmap("ns", &format!("cm-{i}"), "x"))
+            .expect("apply");
+    }
+    let client = client_for(&server).await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), "ns");
+
+    // Hung: the request is accepted and never answered, until the fault is lifted.
+    server.set_hang(true);
+    let all = ListParams::default();
+    let hung = tokio::time::timeout(Duration::from_millis(500), maps.list(&all));
+    assert!(hung.await.is_err(), "a hung server must not answer");
+    server.set_hang(false);
+    let listed = tokio::time::timeout(WAIT, maps.list(&ListParams::default()))
+        .await
+        .expect("answers once lifted")
+        .expect("list");
+    assert_eq!(listed.items.len(), 5);
+
+    // Repeated continue token: the first page again, with the same token, whatever is sent.
+    server.set_repeat_continue(true);
+    let first = maps
+        .list(&ListParams::default().limit(2))
+        .await
+        .expect("page");
+    let token = first.metadata.continue_.clone().expect("a continue token");
+    let again = maps
+        .list(&ListParams::default().limit(2).continue_token(&token))
+        .await
+        .expect("page");
+    assert_eq!(again.metadata.continue_.as_deref(), Some(token.as_str()));
+    let names = |l: &kube::core::ObjectList<ConfigMap>| -> Vec<String> {
+        l.items.iter().map(|o| o.name_any()).collect()
+    };
+    assert_eq!(names(&again), names(&first));
+    server.set_repeat_continue(false);
+
+    // Broken group discovery: /apis still lists the group, its discovery answers 500.
+    server.break_group_discovery("csdr.alibabacloud.com", true);
+    let groups = client.list_api_groups().await.expect("/apis");
+    assert!(
+        groups
+            .groups
+            .iter()
+            .any(|g| g.name == "csdr.alibabacloud.com")
+    );
+    let broken = kube::discovery::group(&client, "csdr.alibabacloud.com").await;
+    assert_eq!(broken.err().as_ref().and_then(api_code), Some(500));
+    server.break_group_discovery("csdr.alibabacloud.com", false);
+    kube::discovery::group(&client, "csdr.alibabacloud.com")
+        .await
+        .expect("discovery works again");
+    assert!(server.stats().faults_injected >= 1);
+}
