@@ -4,11 +4,12 @@
 #   prometheus-alertmanager -> /usr/bin/prometheus-alertmanager, /usr/bin/amtool
 #   openssl                -> test certificates
 #   nodejs, npm            -> node, and the npm packages of tests/js (Grafana's dashboard
-#                             schema, its JSON Schema generator, ajv) in tests/js/node_modules
+#                             schema and table transformations, a JSON Schema generator, ajv)
+#                             in tests/js/node_modules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The npm packages the dashboard schema test runs (tests/dashboards_schema.rs), at the versions
+# The npm packages the dashboard tests run (tests/dashboards_*.rs), at the versions
 # tests/js/package-lock.json pins; reinstalled when the lock changes.
 install_npm_deps() {
   local stamp=tests/js/node_modules/.package-lock.json

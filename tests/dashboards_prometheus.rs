@@ -10,6 +10,11 @@
 //! clock, so a value of the form `time() - t` is checked to lie between the clock before and
 //! after the query (minus the example's `t`), to the second. Graph queries run as instant
 //! queries: their newest point.
+//!
+//! Then the table panels as a person sees them: the results of each panel's queries, shaped
+//! into the frames Grafana's Prometheus data source makes, go through the panel's
+//! transformations (merge, organize) in Grafana's own implementation (npm `@grafana/data`, run
+//! by tests/js/transform-panels.js), and the columns, row count and one row are checked.
 
 mod support;
 
@@ -1232,22 +1237,35 @@ fn wall_clock() -> f64 {
     jiff::Timestamp::now().as_millisecond() as f64 / 1000.0
 }
 
-/// Every (panel title, query id, expr) of the committed dashboards.
-fn panel_queries() -> Vec<(String, String, String)> {
+/// Every panel of the committed dashboards.
+fn dashboard_panels() -> Vec<Value> {
     let mut out = Vec::new();
     for file in DASHBOARDS {
         let text =
             std::fs::read_to_string(repo_path(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let dashboard: Value =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        for panel in dashboard["panels"].as_array().expect("panels") {
-            for target in panel["targets"].as_array().expect("targets") {
-                out.push((
-                    panel["title"].as_str().expect("title").to_string(),
-                    target["refId"].as_str().expect("refId").to_string(),
-                    target["expr"].as_str().expect("expr").to_string(),
-                ));
-            }
+        out.extend(
+            dashboard["panels"]
+                .as_array()
+                .expect("panels")
+                .iter()
+                .cloned(),
+        );
+    }
+    out
+}
+
+/// Every (panel title, query id, expr) of the committed dashboards.
+fn panel_queries() -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for panel in dashboard_panels() {
+        for target in panel["targets"].as_array().expect("targets") {
+            out.push((
+                panel["title"].as_str().expect("title").to_string(),
+                target["refId"].as_str().expect("refId").to_string(),
+                target["expr"].as_str().expect("expr").to_string(),
+            ));
         }
     }
     out
@@ -1312,4 +1330,587 @@ async fn every_panel_query_returns_what_the_panel_must_show_on_both_examples() {
     assert_eq!(queries.len(), checks.len());
     // Four scenarios per query, less the ones a vault filter cannot be predicted for.
     assert!(evaluated >= queries.len() * 3, "{evaluated} evaluations");
+
+    // The tables as Grafana shows them: the same results through the panels' transformations.
+    for (scenario, wants) in [
+        (&SCENARIOS[0], ack_tables()),
+        (&SCENARIOS[1], velero_tables()),
+    ] {
+        let tables = transformed_tables(&prometheus, scenario).await;
+        assert_eq!(
+            tables.keys().collect::<BTreeSet<_>>(),
+            wants.iter().map(|w| &w.panel).collect::<BTreeSet<_>>(),
+            "panels with transformations"
+        );
+        for want in &wants {
+            assert_table(want, &tables[&want.panel]);
+        }
+    }
+}
+
+/// What a table panel shows on one example: its columns, how many rows, and one row's cells
+/// (the row whose first cell is `spot[0]`'s value); a `null` cell is empty.
+struct TableWant {
+    panel: String,
+    columns: Vec<&'static str>,
+    rows: usize,
+    spot: Vec<(&'static str, Value)>,
+}
+
+fn table_want(
+    panel: &str,
+    columns: &[&'static str],
+    rows: usize,
+    spot: &[(&'static str, Value)],
+) -> TableWant {
+    TableWant {
+        panel: panel.to_string(),
+        columns: columns.to_vec(),
+        rows,
+        spot: spot.to_vec(),
+    }
+}
+
+fn s(text: &str) -> Value {
+    Value::from(text)
+}
+
+fn n(number: f64) -> Value {
+    Value::from(number)
+}
+
+fn ack_tables() -> Vec<TableWant> {
+    vec![
+        table_want(
+            "Backuplocation Detail",
+            &[
+                "Backuplocation",
+                "OSS Bucket",
+                "Region",
+                "NetworkPolicy",
+                "Phase",
+                "Last validated",
+                "Namespace",
+                "Cluster",
+            ],
+            4,
+            &[
+                ("Backuplocation", s("audit-hz-vault")),
+                ("OSS Bucket", s("cnfs-oss-audit-archive-hz")),
+                ("Region", s("cn-hangzhou")),
+                ("NetworkPolicy", s("internal")),
+                ("Phase", s("InProgress")),
+                ("Last validated", Value::Null),
+                ("Namespace", s("csdr")),
+                ("Cluster", s(ACK_CLUSTER)),
+            ],
+        ),
+        table_want(
+            "Backup Overview",
+            &[
+                "Backuplocation",
+                "Completed",
+                "PartiallyFailed",
+                "Failed",
+                "InProgress",
+                "Unknown",
+            ],
+            4,
+            &[
+                ("Backuplocation", s("prod-hz-vault")),
+                ("Completed", n(17.)),
+                ("PartiallyFailed", n(2.)),
+                ("Failed", n(1.)),
+                ("InProgress", n(1.)),
+                ("Unknown", n(0.)),
+            ],
+        ),
+        table_want(
+            "Failed Backup Detail",
+            &[
+                "Backup",
+                "Backuplocation",
+                "BackupType",
+                "DataType",
+                "FromSchedule",
+                "Phase",
+                "Reason",
+                "Finished",
+                "Namespace",
+                "Cluster",
+            ],
+            8,
+            &[
+                ("Backup", s("orders-hotfix-1124")),
+                ("Backuplocation", s("shared-oss-vault")),
+                ("BackupType", s("AppBackup")),
+                ("DataType", s("")),
+                ("FromSchedule", s("")),
+                ("Phase", s("Failed")),
+                ("Reason", s("VaultError")),
+                ("Finished", n(millis("2026-11-24T15:12:46Z"))),
+            ],
+        ),
+        table_want(
+            "Components",
+            &[
+                "Component",
+                "Status",
+                "Age",
+                "Pods ready",
+                "Pods desired",
+                "Memory Request",
+                "CPU Request",
+                "Memory Limit",
+                "CPU Limit",
+                "Restarts",
+                "Last termination",
+                "Namespace",
+                "Cluster",
+            ],
+            4,
+            &[
+                ("Component", s("csdr-velero")),
+                ("Status", s("Health")),
+                ("Pods ready", n(1.)),
+                ("Pods desired", n(1.)),
+                ("Memory Request", n(134_217_728.)),
+                ("CPU Request", n(0.5)),
+                ("Memory Limit", n(2_147_483_648.)),
+                ("CPU Limit", n(1.)),
+                ("Restarts", n(2.)),
+                ("Last termination", s("OOMKilled")),
+                ("Namespace", s("csdr")),
+            ],
+        ),
+        table_want(
+            "Pods",
+            &[
+                "Component",
+                "Pod",
+                "Node",
+                "Phase",
+                "Restarts",
+                "Last termination",
+                "Exit code",
+                "Namespace",
+                "Cluster",
+            ],
+            6,
+            &[
+                ("Component", s("csdr-velero")),
+                ("Pod", s("csdr-velero-7f9c5d8b6d-8kx2p")),
+                ("Node", s("cn-hangzhou.10.0.2.37")),
+                ("Phase", s("Running")),
+                ("Restarts", n(2.)),
+                ("Last termination", s("OOMKilled")),
+                ("Exit code", s("137")),
+            ],
+        ),
+        table_want(
+            "RPO per schedule",
+            &[
+                "Schedule",
+                "Backuplocation",
+                "Cron",
+                "Paused",
+                "Phase",
+                "Since last success",
+                "Interval",
+                "RPO / interval",
+                "Namespace",
+                "Cluster",
+            ],
+            3,
+            &[
+                ("Schedule", s("orders-frequent")),
+                ("Backuplocation", s("shared-oss-vault")),
+                ("Cron", s("6h30m")),
+                ("Paused", s("false")),
+                ("Phase", s("Enabled")),
+                ("Interval", n(23400.)),
+            ],
+        ),
+        // No unfinished ACK task comes from a schedule: the label, and so the column, is absent.
+        table_want(
+            "Unfinished backup tasks",
+            &[
+                "Backup",
+                "Backuplocation",
+                "Phase",
+                "Running for",
+                "Namespace",
+                "Cluster",
+            ],
+            2,
+            &[
+                ("Backup", s("before-k8s-upgrade-1124")),
+                ("Backuplocation", s("prod-hz-vault")),
+                ("Phase", s("InProgress")),
+            ],
+        ),
+        table_want(
+            "Failed restores",
+            &[
+                "Restore",
+                "Backup",
+                "Phase",
+                "Reason",
+                "Namespace",
+                "Cluster",
+            ],
+            1,
+            &[
+                ("Restore", s("restore-orders-drill")),
+                ("Backup", s("weekly-full-20261122020000")),
+                ("Phase", s("Failed")),
+                ("Reason", s("RestoreError")),
+            ],
+        ),
+        table_want(
+            "Unfinished restores",
+            &[
+                "Restore",
+                "Backup",
+                "Phase",
+                "Running for",
+                "Namespace",
+                "Cluster",
+            ],
+            1,
+            &[
+                ("Restore", s("restore-payment-verify")),
+                ("Backup", s("prod-daily-20261125040100")),
+                ("Phase", s("InProgress")),
+            ],
+        ),
+    ]
+}
+
+/// The Velero example has no `cluster` label, so no Cluster column, and no network policy.
+fn velero_tables() -> Vec<TableWant> {
+    vec![
+        table_want(
+            "Backuplocation Detail",
+            &[
+                "Backuplocation",
+                "OSS Bucket",
+                "Region",
+                "Phase",
+                "Last validated",
+                "Namespace",
+            ],
+            3,
+            &[
+                ("Backuplocation", s("gcs-archive")),
+                ("OSS Bucket", s("acme-velero-archive")),
+                ("Region", s("")),
+                ("Phase", s("Available")),
+            ],
+        ),
+        table_want(
+            "Backup Overview",
+            &[
+                "Backuplocation",
+                "Completed",
+                "PartiallyFailed",
+                "Failed",
+                "InProgress",
+                "Unknown",
+            ],
+            4,
+            &[
+                ("Backuplocation", s("offsite")),
+                ("Completed", n(0.)),
+                ("Failed", n(1.)),
+            ],
+        ),
+        table_want(
+            "Failed Backup Detail",
+            &[
+                "Backup",
+                "Backuplocation",
+                "BackupType",
+                "DataType",
+                "FromSchedule",
+                "Phase",
+                "Reason",
+                "Finished",
+                "Namespace",
+            ],
+            6,
+            &[
+                ("Backup", s("keycloak-offsite-1122")),
+                ("Backuplocation", s("offsite")),
+                ("Phase", s("FailedValidation")),
+                ("Reason", s("VaultError")),
+                ("Finished", Value::Null),
+            ],
+        ),
+        table_want(
+            "Components",
+            &[
+                "Component",
+                "Status",
+                "Age",
+                "Pods ready",
+                "Pods desired",
+                "Memory Request",
+                "CPU Request",
+                "Memory Limit",
+                "CPU Limit",
+                "Restarts",
+                "Last termination",
+                "Namespace",
+            ],
+            2,
+            &[
+                ("Component", s("node-agent")),
+                ("Status", s("Health")),
+                ("Pods ready", n(2.)),
+                ("Pods desired", n(2.)),
+                ("Memory Request", Value::Null),
+                ("CPU Limit", Value::Null),
+                ("Restarts", n(1.)),
+                ("Last termination", s("Unknown")),
+            ],
+        ),
+        table_want(
+            "Pods",
+            &[
+                "Component",
+                "Pod",
+                "Node",
+                "Phase",
+                "Restarts",
+                "Last termination",
+                "Exit code",
+                "Namespace",
+            ],
+            3,
+            &[
+                ("Component", s("velero")),
+                ("Pod", s("velero-68b9c7d5f4-tx4kz")),
+                ("Restarts", n(1.)),
+                ("Last termination", s("OOMKilled")),
+                ("Exit code", s("137")),
+            ],
+        ),
+        table_want(
+            "RPO per schedule",
+            &[
+                "Schedule",
+                "Backuplocation",
+                "Cron",
+                "Paused",
+                "Phase",
+                "Since last success",
+                "Interval",
+                "RPO / interval",
+                "Namespace",
+            ],
+            3,
+            &[
+                ("Schedule", s("weekly-offsite")),
+                ("Backuplocation", s("offsite-s3")),
+                ("Paused", s("true")),
+                ("Interval", n(604_800.)),
+            ],
+        ),
+        table_want(
+            "Unfinished backup tasks",
+            &[
+                "Backup",
+                "Backuplocation",
+                "Phase",
+                "FromSchedule",
+                "Running for",
+                "Namespace",
+            ],
+            3,
+            &[
+                ("Backup", s("every-6h-apps-20261125062431")),
+                ("Phase", s("InProgress")),
+                ("FromSchedule", s("every-6h-apps")),
+            ],
+        ),
+        table_want(
+            "Failed restores",
+            &["Restore", "Backup", "Phase", "Reason", "Namespace"],
+            2,
+            &[
+                ("Restore", s("gitea-rollback-1124")),
+                ("Reason", s("PartialFailure")),
+            ],
+        ),
+        // Nothing to show: Grafana's "No data".
+        table_want("Unfinished restores", &[], 0, &[]),
+    ]
+}
+
+/// One table: its column titles and rows.
+#[derive(Debug)]
+struct Shown {
+    columns: Vec<String>,
+    rows: Vec<Vec<Value>>,
+}
+
+fn assert_table(want: &TableWant, tables: &[Shown]) {
+    let panel = &want.panel;
+    if want.rows == 0 {
+        assert!(
+            tables.iter().all(|t| t.rows.is_empty()),
+            "{panel}: {tables:?}"
+        );
+        return;
+    }
+    assert_eq!(tables.len(), 1, "{panel}: one table, got {tables:#?}");
+    let table = &tables[0];
+    assert_eq!(table.columns, want.columns, "{panel}: columns");
+    assert_eq!(
+        table.rows.len(),
+        want.rows,
+        "{panel}: rows {:#?}",
+        table.rows
+    );
+    let (first, value) = &want.spot[0];
+    let first = table
+        .columns
+        .iter()
+        .position(|c| c == first)
+        .expect("spot column");
+    let row = table
+        .rows
+        .iter()
+        .find(|r| &r[first] == value)
+        .unwrap_or_else(|| panic!("{panel}: no row with {value}: {:#?}", table.rows));
+    for (column, value) in &want.spot {
+        let i = table
+            .columns
+            .iter()
+            .position(|c| c == column)
+            .expect("spot column");
+        // Grafana fills a label a series lacks with "", a value a query lacks with nothing.
+        let same = match (row[i].as_f64(), value.as_f64()) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            _ => &row[i] == value,
+        };
+        assert!(
+            same,
+            "{panel}: {column} is {}, want {value} in {row:?}",
+            row[i]
+        );
+    }
+}
+
+/// Every panel with transformations, evaluated under `scenario` and put through Grafana's
+/// transformations: panel title → the tables it shows.
+async fn transformed_tables(
+    prometheus: &Prometheus,
+    scenario: &Scenario,
+) -> BTreeMap<String, Vec<Shown>> {
+    let mut request = Vec::new();
+    for panel in dashboard_panels() {
+        let transformations = panel["transformations"].clone();
+        if transformations.as_array().is_none_or(Vec::is_empty) {
+            continue;
+        }
+        let mut results = Vec::new();
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = substitute(target["expr"].as_str().expect("expr"), scenario);
+            results.push((
+                target["refId"].as_str().expect("refId").to_string(),
+                prometheus.query(&expr).await,
+            ));
+        }
+        request.push(serde_json::json!({
+            "key": panel["title"],
+            "transformations": transformations,
+            "frames": table_frames(&results, wall_clock() * 1000.0),
+        }));
+    }
+    let dir = support::tempdir::TempDir::new("transform");
+    let file = dir.write(
+        "request.json",
+        serde_json::to_vec(&request).expect("request JSON"),
+    );
+    let out = std::process::Command::new(support::debian_binary("NODE", "/usr/bin/node", "nodejs"))
+        .arg(repo_path("tests/js/transform-panels.js"))
+        .arg(&file)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "transform-panels.js failed (run scripts/install-test-deps.sh?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: Value =
+        serde_json::from_slice(&out.stdout).expect("transform-panels.js prints JSON");
+    let mut tables = BTreeMap::new();
+    for panel in answer.as_array().expect("an array") {
+        let shown = panel["tables"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .map(|t| Shown {
+                columns: t["columns"]
+                    .as_array()
+                    .expect("columns")
+                    .iter()
+                    .map(|c| c.as_str().expect("a title").to_string())
+                    .collect(),
+                rows: t["rows"]
+                    .as_array()
+                    .expect("rows")
+                    .iter()
+                    .map(|r| r.as_array().expect("a row").clone())
+                    .collect(),
+            })
+            .collect();
+        tables.insert(panel["key"].as_str().expect("key").to_string(), shown);
+    }
+    tables
+}
+
+/// The frames Grafana's Prometheus data source makes of instant queries with `format: table`:
+/// per query one frame of Time, one string field per label (each series' labels in name
+/// order, first seen first; "" where a series lacks one) and the value, named `Value` when one
+/// query returned data and `Value #<refId>` when several did.
+fn table_frames(results: &[(String, Vec<Sample>)], time_ms: f64) -> Vec<Value> {
+    let with_data: Vec<&(String, Vec<Sample>)> =
+        results.iter().filter(|(_, r)| !r.is_empty()).collect();
+    with_data
+        .iter()
+        .map(|(ref_id, samples)| {
+            let mut labels: Vec<&str> = Vec::new();
+            for (series, _) in samples {
+                for name in series.keys() {
+                    if !labels.contains(&name.as_str()) {
+                        labels.push(name);
+                    }
+                }
+            }
+            let mut fields = vec![serde_json::json!({
+                "name": "Time", "type": "time", "values": vec![time_ms; samples.len()]
+            })];
+            for name in labels {
+                let values: Vec<&str> = samples
+                    .iter()
+                    .map(|(series, _)| series.get(name).map_or("", String::as_str))
+                    .collect();
+                fields
+                    .push(serde_json::json!({ "name": name, "type": "string", "values": values }));
+            }
+            let value_name = if with_data.len() > 1 {
+                format!("Value #{ref_id}")
+            } else {
+                "Value".to_string()
+            };
+            let values: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
+            fields.push(
+                serde_json::json!({ "name": value_name, "type": "number", "values": values }),
+            );
+            serde_json::json!({ "refId": ref_id, "fields": fields })
+        })
+        .collect()
 }
