@@ -45,3 +45,56 @@ pub fn run(args: &DashboardsArgs) -> anyhow::Result<String> {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(out: Option<PathBuf>, dashboard: Option<&str>) -> DashboardsArgs {
+        DashboardsArgs {
+            out,
+            dashboard: dashboard.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn one_dashboard_on_stdout_or_an_error_naming_the_choices() {
+        let json = run(&args(None, Some("addon-status"))).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed["title"], "Addon Status");
+
+        let unknown = run(&args(None, Some("addons"))).unwrap_err().to_string();
+        assert_eq!(
+            unknown,
+            "no dashboard \"addons\"; the dashboards are: backup-locations, backup-operation-status, addon-status, backup-health"
+        );
+        let neither = run(&args(None, None)).unwrap_err().to_string();
+        assert!(
+            neither.starts_with("say where the dashboards go: --out DIR"),
+            "{neither}"
+        );
+    }
+
+    #[test]
+    fn out_writes_every_dashboard_and_says_where() {
+        let dir =
+            std::env::temp_dir().join(format!("backupscope-dashboards-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let said = run(&args(Some(dir.join("nested")), None)).unwrap();
+        assert_eq!(said.lines().count(), 4, "{said}");
+        for name in crate::dashboards::names() {
+            let file = dir.join("nested").join(format!("{name}.json"));
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert_eq!(text, run(&args(None, Some(name))).unwrap(), "{name}");
+        }
+        // A file where the directory should be: a clear error, not a panic.
+        let blocked = dir.join("file");
+        std::fs::write(&blocked, "x").unwrap();
+        let error = format!("{:#}", run(&args(Some(blocked.clone()), None)).unwrap_err());
+        assert!(
+            error.starts_with(&format!("create the directory {}", blocked.display())),
+            "{error}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

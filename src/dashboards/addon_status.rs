@@ -3,8 +3,8 @@
 //! pods, resources, restarts and why a container last ended.
 
 use super::build::{
-    self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, fixed_colour, graph_query, label, legend,
-    organize, select, stat, stat_query, state_colours, state_column, table, table_query,
+    self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, graph_query, label, legend, organize,
+    select, series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
     unit_column, value_of,
 };
 use super::model::{Dashboard, Override, Property};
@@ -36,10 +36,7 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
             format!("sum by ({status}) ({})", select(&STATUS, &[], VARS)?),
             legend(status),
         )],
-        status_colours
-            .iter()
-            .map(|(state, colour)| fixed_colour(state, colour))
-            .collect(),
+        series_overrides(ComponentStatus::ALL, ComponentStatus::as_str),
     );
 
     // One row per component, one query per column, merged on cluster, namespace and

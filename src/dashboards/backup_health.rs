@@ -2,8 +2,8 @@
 //! which tasks started and never finished, how restores went, which schedules cannot run.
 
 use super::build::{
-    self, CLUSTER_LABEL, CLUSTER_TITLE, Vars, by, fixed_colour, graph_query, label, legend,
-    organize, select, stat, stat_query, state_colours, state_column, table, table_query,
+    self, CLUSTER_LABEL, CLUSTER_TITLE, Vars, by, graph_query, label, legend, organize, select,
+    series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
     unit_column, value_of,
 };
 use super::model::{Dashboard, Override, Property};
@@ -33,7 +33,6 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
     let schedule_phase = label(&SCHEDULE_PHASE, "phase")?;
     let schedule_colours = state_colours(SchedulePhase::ALL, SchedulePhase::as_str);
     let restore_phase = label(&RESTORES, "phase")?;
-    let outcome_colours = state_colours(Outcome::ALL, Outcome::as_str);
     let task_colours = state_colours(TaskPhase::ALL, TaskPhase::as_str);
 
     let schedule_states = stat(
@@ -48,10 +47,7 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
             ),
             legend(schedule_phase),
         )],
-        schedule_colours
-            .iter()
-            .map(|(state, colour)| fixed_colour(state, colour))
-            .collect(),
+        series_overrides(SchedulePhase::ALL, SchedulePhase::as_str),
     );
     let restores = stat(
         "Restores by outcome",
@@ -65,10 +61,7 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
             ),
             legend(restore_phase),
         )],
-        outcome_colours
-            .iter()
-            .map(|(state, colour)| fixed_colour(state, colour))
-            .collect(),
+        series_overrides(Outcome::ALL, Outcome::as_str),
     );
 
     // Per schedule: the series without a vault label are kept only for schedules of the

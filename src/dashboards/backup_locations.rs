@@ -2,8 +2,8 @@
 //! documentation), each with its bucket, region, network and phase.
 
 use super::build::{
-    self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, fixed_colour, graph_query, label, legend,
-    organize, select, stat, stat_query, state_colours, state_column, table, table_query,
+    self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, graph_query, label, legend, organize,
+    select, series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
     unit_column, value_of,
 };
 use super::model::Dashboard;
@@ -31,10 +31,7 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
             format!("sum by ({phase}) ({})", select(&PHASE, &[], VARS)?),
             legend(phase),
         )],
-        colours
-            .iter()
-            .map(|(state, colour)| fixed_colour(state, colour))
-            .collect(),
+        series_overrides(VaultPhase::ALL, VaultPhase::as_str),
     );
 
     // One row per vault: its info joined with its current phase. `max by` folds the series of
@@ -103,10 +100,7 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
                 legend(phase),
             )],
         );
-        p.field_config.overrides = colours
-            .iter()
-            .map(|(state, colour)| fixed_colour(state, colour))
-            .collect();
+        p.field_config.overrides = series_overrides(VaultPhase::ALL, VaultPhase::as_str);
         p.field_config.defaults.decimals = Some(0);
         p.options = build::timeseries_options();
         p

@@ -2,8 +2,8 @@
 //! ones with their reason class (Failed Backup Detail).
 
 use super::build::{
-    self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, fixed_colour, graph_query, label, legend,
-    organize, select, stat, stat_query, state_colours, state_column, table, table_query,
+    self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, graph_query, label, legend, organize,
+    select, series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
     unit_column, value_of,
 };
 use super::model::{Dashboard, Target};
@@ -25,7 +25,6 @@ fn ref_id(i: usize) -> String {
 pub fn dashboard() -> Result<Dashboard, ContractError> {
     let phase = label(&BACKUPS, "phase")?;
     let backuplocation = label(&BACKUPS, "backuplocation")?;
-    let outcome_colours = state_colours(Outcome::ALL, Outcome::as_str);
 
     let totals = stat(
         "Tasks by outcome",
@@ -36,10 +35,7 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
             format!("sum by ({phase}) ({})", select(&BACKUPS, &[], VARS)?),
             legend(phase),
         )],
-        outcome_colours
-            .iter()
-            .map(|(state, colour)| fixed_colour(state, colour))
-            .collect(),
+        series_overrides(Outcome::ALL, Outcome::as_str),
     );
 
     // One query per outcome, merged into one row per vault with a column per outcome: the
@@ -74,10 +70,7 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
             build::merge(),
             organize(&columns, &[label(&BACKUPS, "namespace")?, CLUSTER_LABEL]),
         ];
-        p.field_config.overrides = outcome_colours
-            .iter()
-            .map(|(state, colour)| fixed_colour(state, colour))
-            .collect();
+        p.field_config.overrides = series_overrides(Outcome::ALL, Outcome::as_str);
         p.field_config.defaults.decimals = Some(0);
         p.field_config.defaults.custom = Some(serde_json::json!({
             "fillOpacity": 80,

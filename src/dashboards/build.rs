@@ -207,9 +207,21 @@ pub fn colour(severity: Severity) -> &'static str {
     }
 }
 
-/// The colour of each state of a vocabulary: the hue is its severity; states of the same
-/// severity get lighter shades in order, so a chart can tell PartiallyFailed from InProgress.
+/// The colour of each state of a vocabulary: its severity's, for table cells.
 pub fn state_colours<T: Graded>(
+    states: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Vec<(&'static str, String)> {
+    states
+        .iter()
+        .map(|&state| (name(state), colour(state.severity()).to_string()))
+        .collect()
+}
+
+/// The colour of each state drawn as its own series (bars, stats, lines): the hue is its
+/// severity; states of the same severity get lighter shades in order, so a chart can tell
+/// PartiallyFailed from InProgress.
+pub fn series_colours<T: Graded>(
     states: &[T],
     name: impl Fn(T) -> &'static str,
 ) -> Vec<(&'static str, String)> {
@@ -222,13 +234,25 @@ pub fn state_colours<T: Graded>(
             let base = colour(severity);
             let nth = seen.iter().filter(|&&s| s == severity).count();
             seen.push(severity);
-            let shade = if base == "text" {
+            // `text` (Unknown) is the theme's text colour, which has no shades.
+            let shade = if severity == Severity::Unknown {
                 ""
             } else {
                 SHADES[nth.min(SHADES.len() - 1)]
             };
             (name(state), format!("{shade}{base}"))
         })
+        .collect()
+}
+
+/// One fixed-colour override per state, for a chart or stat whose series are states.
+pub fn series_overrides<T: Graded>(
+    states: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Vec<Override> {
+    series_colours(states, name)
+        .iter()
+        .map(|(state, colour)| fixed_colour(state, colour))
         .collect()
 }
 
@@ -267,7 +291,7 @@ pub fn unit_column(column: &str, unit: &str) -> Override {
 }
 
 /// A series drawn in a fixed colour (bar chart, stat).
-pub fn fixed_colour(series: &str, colour: &str) -> Override {
+fn fixed_colour(series: &str, colour: &str) -> Override {
     Override::by_name(
         series,
         vec![Property::new(
@@ -474,4 +498,69 @@ pub fn barchart_options(x_field: &str) -> Value {
         },
         "tooltip": { "mode": "multi", "sort": "none" }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::families::{BACKUP_FAILED_INFO, COMPONENT_STATUS};
+    use crate::model::{Outcome, VaultPhase};
+
+    #[test]
+    fn selectors_apply_the_variables_and_keep_the_declaration_check() {
+        let vars = Vars {
+            backuplocation: true,
+        };
+        assert_eq!(
+            select(&BACKUPS, &[Matcher::eq("phase", "Failed")], vars).unwrap(),
+            r#"backupcenter_backups{phase="Failed", namespace=~"$namespace", backuplocation=~"$backuplocation", cluster=~"$cluster"}"#
+        );
+        // A family without a vault label is not filtered on one.
+        assert_eq!(
+            select(&COMPONENT_STATUS, &[], vars).unwrap(),
+            r#"backupcenter_component_status{namespace=~"$namespace", cluster=~"$cluster"}"#
+        );
+        assert!(select(&BACKUPS, &[Matcher::eq("phase", "Exploded")], vars).is_err());
+        assert!(select(&BACKUPS, &[Matcher::eq("vault", "x")], vars).is_err());
+        assert_eq!(
+            by(&BACKUP_FAILED_INFO, &["backup", "reason"]).unwrap(),
+            "cluster, namespace, backup, reason"
+        );
+        assert!(by(&BACKUP_FAILED_INFO, &["message"]).is_err());
+    }
+
+    #[test]
+    fn colours_come_from_severity() {
+        assert_eq!(
+            state_colours(VaultPhase::ALL, VaultPhase::as_str),
+            [
+                ("Available", "green".to_string()),
+                ("Unavailable", "red".to_string()),
+                ("InProgress", "orange".to_string()),
+                ("Unknown", "text".to_string()),
+            ]
+        );
+        // Failed red, Completed green; the two warnings of the Backup Overview told apart.
+        assert_eq!(
+            series_colours(Outcome::ALL, Outcome::as_str),
+            [
+                ("Completed", "green".to_string()),
+                ("PartiallyFailed", "orange".to_string()),
+                ("Failed", "red".to_string()),
+                ("InProgress", "light-orange".to_string()),
+                ("Unknown", "text".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn value_mappings_colour_each_state_word() {
+        let mappings = value_mappings(&[("Available", "green".into())]);
+        assert_eq!(
+            mappings,
+            json!([{ "type": "value", "options": {
+                "Available": { "color": "green", "index": 0, "text": "Available" }
+            }}])
+        );
+    }
 }
