@@ -4,8 +4,7 @@
 
 use super::build::{
     self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, graph_query, label, legend, organize,
-    select, series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
-    unit_column, value_of,
+    select, state_colours, state_column, table, table_query, unit_column, value_of,
 };
 use super::model::{Dashboard, Override, Property};
 use crate::metrics::contract::{ContractError, Matcher};
@@ -27,17 +26,16 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
     let component = label(&STATUS, "component")?;
     let status_colours = state_colours(ComponentStatus::ALL, ComponentStatus::as_str);
 
-    let totals = stat(
+    let totals = build::state_counts(
         "Components by status",
         "Working components by status. Health: every desired pod ready and none crash-looping.",
         (0, 0, 24, 4),
-        vec![stat_query(
-            "A",
-            format!("sum by ({status}) ({})", select(&STATUS, &[], VARS)?),
-            legend(status),
-        )],
-        series_overrides(ComponentStatus::ALL, ComponentStatus::as_str),
-    );
+        &STATUS,
+        "status",
+        VARS,
+        ComponentStatus::ALL,
+        ComponentStatus::as_str,
+    )?;
 
     // One row per component, one query per column, merged on cluster, namespace and
     // component. Resources are per pod: the sum over the pod's containers.
@@ -201,22 +199,17 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
         ],
     );
 
-    let restarts = {
-        let mut p = build::panel(
-            "timeseries",
-            "Container restarts",
-            "Container restarts per component over time: a step is a crash or an OOM kill.",
-            (0, 20, 24, 8),
-            vec![graph_query(
-                "A",
-                format!("sum by ({component}) ({})", select(&RESTARTS, &[], VARS)?),
-                legend(component),
-            )],
-        );
-        p.field_config.defaults.decimals = Some(0);
-        p.options = build::timeseries_options();
-        p
-    };
+    let restarts = build::graph(
+        "Container restarts",
+        "Container restarts per component over time: a step is a crash or an OOM kill.",
+        (0, 20, 24, 8),
+        graph_query(
+            "A",
+            format!("sum by ({component}) ({})", select(&RESTARTS, &[], VARS)?),
+            legend(component),
+        ),
+        0,
+    );
 
     Ok(build::dashboard(
         "backupscope-addon-status",

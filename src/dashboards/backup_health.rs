@@ -3,8 +3,7 @@
 
 use super::build::{
     self, CLUSTER_LABEL, CLUSTER_TITLE, Vars, by, graph_query, label, legend, organize, select,
-    series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
-    unit_column, value_of,
+    state_colours, state_column, table, table_query, unit_column, value_of,
 };
 use super::model::{Dashboard, Override, Property};
 use crate::center::Severity;
@@ -32,37 +31,28 @@ const LONG_RUNNING_SECONDS: f64 = 3600.0;
 pub fn dashboard() -> Result<Dashboard, ContractError> {
     let schedule_phase = label(&SCHEDULE_PHASE, "phase")?;
     let schedule_colours = state_colours(SchedulePhase::ALL, SchedulePhase::as_str);
-    let restore_phase = label(&RESTORES, "phase")?;
     let task_colours = state_colours(TaskPhase::ALL, TaskPhase::as_str);
 
-    let schedule_states = stat(
+    let schedule_states = build::state_counts(
         "Schedules by phase",
         "Schedules by phase. A schedule in FailedValidation never runs (its cron is invalid or its vault is missing).",
         (0, 0, 12, 4),
-        vec![stat_query(
-            "A",
-            format!(
-                "sum by ({schedule_phase}) ({})",
-                select(&SCHEDULE_PHASE, &[], VARS)?
-            ),
-            legend(schedule_phase),
-        )],
-        series_overrides(SchedulePhase::ALL, SchedulePhase::as_str),
-    );
-    let restores = stat(
+        &SCHEDULE_PHASE,
+        "phase",
+        VARS,
+        SchedulePhase::ALL,
+        SchedulePhase::as_str,
+    )?;
+    let restores = build::state_counts(
         "Restores by outcome",
         "Restore tasks by outcome group.",
         (12, 0, 12, 4),
-        vec![stat_query(
-            "A",
-            format!(
-                "sum by ({restore_phase}) ({})",
-                select(&RESTORES, &[], VARS)?
-            ),
-            legend(restore_phase),
-        )],
-        series_overrides(Outcome::ALL, Outcome::as_str),
-    );
+        &RESTORES,
+        "phase",
+        VARS,
+        Outcome::ALL,
+        Outcome::as_str,
+    )?;
 
     // Per schedule: the series without a vault label are kept only for schedules of the
     // selected vaults (`and on` the schedule's info).

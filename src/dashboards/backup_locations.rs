@@ -3,8 +3,8 @@
 
 use super::build::{
     self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, graph_query, label, legend, organize,
-    select, series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
-    unit_column, value_of,
+    select, series_overrides, state_colours, state_column, table, table_query, unit_column,
+    value_of,
 };
 use super::model::Dashboard;
 use crate::metrics::contract::{ContractError, Matcher};
@@ -22,17 +22,16 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
     let phase = label(&PHASE, "phase")?;
     let colours = state_colours(VaultPhase::ALL, VaultPhase::as_str);
 
-    let by_phase = stat(
+    let by_phase = build::state_counts(
         "Vaults by phase",
         "How many vaults are in each phase. Tasks can only run against an Available vault.",
         (0, 0, 24, 4),
-        vec![stat_query(
-            "A",
-            format!("sum by ({phase}) ({})", select(&PHASE, &[], VARS)?),
-            legend(phase),
-        )],
-        series_overrides(VaultPhase::ALL, VaultPhase::as_str),
-    );
+        &PHASE,
+        "phase",
+        VARS,
+        VaultPhase::ALL,
+        VaultPhase::as_str,
+    )?;
 
     // One row per vault: its info joined with its current phase. `max by` folds the series of
     // two backupscope replicas into one row.
@@ -81,30 +80,25 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
         ],
     );
 
-    let not_available = {
-        let mut p = build::panel(
-            "timeseries",
-            "Vaults not Available",
-            "Vaults per phase other than Available, over time: when a vault became Unavailable and for how long.",
-            (0, 14, 24, 8),
-            vec![graph_query(
-                "A",
-                format!(
-                    "sum by ({phase}) ({})",
-                    select(
-                        &PHASE,
-                        &[Matcher::ne(phase, VaultPhase::Available.as_str())],
-                        VARS
-                    )?
-                ),
-                legend(phase),
-            )],
-        );
-        p.field_config.overrides = series_overrides(VaultPhase::ALL, VaultPhase::as_str);
-        p.field_config.defaults.decimals = Some(0);
-        p.options = build::timeseries_options();
-        p
-    };
+    let mut not_available = build::graph(
+        "Vaults not Available",
+        "Vaults per phase other than Available, over time: when a vault became Unavailable and for how long.",
+        (0, 14, 24, 8),
+        graph_query(
+            "A",
+            format!(
+                "sum by ({phase}) ({})",
+                select(
+                    &PHASE,
+                    &[Matcher::ne(phase, VaultPhase::Available.as_str())],
+                    VARS
+                )?
+            ),
+            legend(phase),
+        ),
+        0,
+    );
+    not_available.field_config.overrides = series_overrides(VaultPhase::ALL, VaultPhase::as_str);
 
     Ok(build::dashboard(
         "backupscope-backup-locations",

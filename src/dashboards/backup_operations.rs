@@ -3,8 +3,8 @@
 
 use super::build::{
     self, CLUSTER_LABEL, CLUSTER_TITLE, VALUE, Vars, by, graph_query, label, legend, organize,
-    select, series_overrides, stat, stat_query, state_colours, state_column, table, table_query,
-    unit_column, value_of,
+    select, series_overrides, state_colours, state_column, table, table_query, unit_column,
+    value_of,
 };
 use super::model::{Dashboard, Target};
 use crate::metrics::contract::{ContractError, Matcher};
@@ -26,17 +26,16 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
     let phase = label(&BACKUPS, "phase")?;
     let backuplocation = label(&BACKUPS, "backuplocation")?;
 
-    let totals = stat(
+    let totals = build::state_counts(
         "Tasks by outcome",
         "Backup tasks of the selected vaults, by outcome group: every in-flight phase counts as InProgress, FailedValidation as Failed.",
         (0, 0, 24, 4),
-        vec![stat_query(
-            "A",
-            format!("sum by ({phase}) ({})", select(&BACKUPS, &[], VARS)?),
-            legend(phase),
-        )],
-        series_overrides(Outcome::ALL, Outcome::as_str),
-    );
+        &BACKUPS,
+        "phase",
+        VARS,
+        Outcome::ALL,
+        Outcome::as_str,
+    )?;
 
     // One query per outcome, merged into one row per vault with a column per outcome: the
     // shape a bar chart draws as one stacked bar per vault.
@@ -147,25 +146,20 @@ pub fn dashboard() -> Result<Dashboard, ContractError> {
         .map(|o| o.as_str())
         .collect::<Vec<_>>()
         .join("|");
-    let trend = {
-        let mut p = build::panel(
-            "timeseries",
-            "Failed tasks per vault",
-            "Failed and partially failed tasks per vault over time: a step up is a new failure.",
-            (0, 23, 24, 8),
-            vec![graph_query(
-                "A",
-                format!(
-                    "sum by ({backuplocation}) ({})",
-                    select(&BACKUPS, &[Matcher::re(phase, failing)], VARS)?
-                ),
-                legend(backuplocation),
-            )],
-        );
-        p.field_config.defaults.decimals = Some(0);
-        p.options = build::timeseries_options();
-        p
-    };
+    let trend = build::graph(
+        "Failed tasks per vault",
+        "Failed and partially failed tasks per vault over time: a step up is a new failure.",
+        (0, 23, 24, 8),
+        graph_query(
+            "A",
+            format!(
+                "sum by ({backuplocation}) ({})",
+                select(&BACKUPS, &[Matcher::re(phase, failing)], VARS)?
+            ),
+            legend(backuplocation),
+        ),
+        0,
+    );
 
     Ok(build::dashboard(
         "backupscope-backup-operation-status",

@@ -414,6 +414,47 @@ pub fn stat(
     p
 }
 
+/// A stat of how many objects are in each state: `sum by (state) (FAMILY{…})`, one number
+/// per state in its colour.
+#[allow(clippy::too_many_arguments)]
+pub fn state_counts<const N: usize, T: Graded>(
+    title: &str,
+    description: &str,
+    grid: (u32, u32, u32, u32),
+    family: &Declared<N>,
+    state_label: &str,
+    vars: Vars,
+    states: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<Panel, ContractError> {
+    let state = label(family, state_label)?;
+    Ok(stat(
+        title,
+        description,
+        grid,
+        vec![stat_query(
+            "A",
+            format!("sum by ({state}) ({})", select(family, &[], vars)?),
+            legend(state),
+        )],
+        series_overrides(states, name),
+    ))
+}
+
+/// A time series panel of one graph query, with `decimals` decimals.
+pub fn graph(
+    title: &str,
+    description: &str,
+    grid: (u32, u32, u32, u32),
+    target: Target,
+    decimals: u8,
+) -> Panel {
+    let mut p = panel("timeseries", title, description, grid, vec![target]);
+    p.field_config.defaults.decimals = Some(decimals);
+    p.options = timeseries_options();
+    p
+}
+
 /// Grafana's `organize` transformation: shows `columns` (field name → title) in that order and
 /// hides the rest of what `hide` names, plus Prometheus' own columns.
 pub fn organize(columns: &[(&str, &str)], hide: &[&str]) -> Transformation {
