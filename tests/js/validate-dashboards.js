@@ -2,7 +2,8 @@
 // Validates Grafana dashboard JSON files against Grafana's own types, as @grafana/schema
 // declares them: the JSON Schema of its `Dashboard` type (generated here with
 // ts-json-schema-generator) for the whole file, and for each panel the schema of the panel
-// plugin's `Options` (and `FieldConfig`, where the plugin has one). A panel type is one Grafana
+// plugin's `Options` (and `FieldConfig`, where the plugin has one), for the field config defaults
+// and for them with each override applied. A panel type is one Grafana
 // ships when @grafana/schema has a panel config for it. The schema version must be the one the
 // package's `defaultDashboard` carries.
 //
@@ -56,6 +57,31 @@ function panelConfig(type) {
   return entry;
 }
 
+function setPath(target, path, value) {
+  const keys = path.split(".");
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
+    node = node[key];
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+// Field config as the dashboard schema declares it (by validating a copy of the dashboard
+// whose panel carries only this config) and its `custom` part as the panel plugin does.
+function checkFieldConfig(dashboard, panel, config, defaults, where, errors, whole) {
+  if (whole) {
+    const copy = structuredClone(dashboard);
+    copy.panels = [{ ...structuredClone(panel), fieldConfig: { defaults, overrides: [] } }];
+    // Only what the field config adds: the rest of the copy was checked with the dashboard.
+    const own = (validateDashboard(copy) ? [] : validateDashboard.errors).filter((e) => e.instancePath.startsWith("/panels/0/fieldConfig"));
+    errors.push(...explain(own, `${where}: dashboard`));
+  }
+  if (defaults.custom === undefined) return;
+  if (!config.fieldConfig) errors.push(`${where}: custom field config, but the plugin has no FieldConfig`);
+  else if (!config.fieldConfig(defaults.custom)) errors.push(...explain(config.fieldConfig.errors, `${where}.custom`));
+}
+
 function explain(errors, where) {
   return (errors || []).map((e) => `${where}${e.instancePath || "/"} ${e.message}${e.params ? " " + JSON.stringify(e.params) : ""}`);
 }
@@ -86,10 +112,15 @@ for (const file of files) {
         continue;
       }
       if (!config.options(panel.options || {})) errors.push(...explain(config.options.errors, `${where} options`));
-      const custom = panel.fieldConfig && panel.fieldConfig.defaults && panel.fieldConfig.defaults.custom;
-      if (custom !== undefined) {
-        if (!config.fieldConfig) errors.push(`${where}: fieldConfig.defaults.custom, but the plugin has no FieldConfig`);
-        else if (!config.fieldConfig(custom)) errors.push(...explain(config.fieldConfig.errors, `${where} fieldConfig.defaults.custom`));
+      const fieldConfig = panel.fieldConfig || {};
+      const defaults = fieldConfig.defaults || {};
+      checkFieldConfig(dashboard, panel, config, defaults, `${where} fieldConfig.defaults`, errors, false);
+      // An override sets field config properties by path ("unit", "custom.cellOptions"): the
+      // defaults with it applied must be valid field config too.
+      for (const [i, override] of (fieldConfig.overrides || []).entries()) {
+        const merged = structuredClone(defaults);
+        for (const property of override.properties || []) setPath(merged, property.id, property.value);
+        checkFieldConfig(dashboard, panel, config, merged, `${where} override ${i} (${JSON.stringify(override.matcher && override.matcher.options)})`, errors, true);
       }
     }
   }
