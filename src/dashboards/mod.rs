@@ -113,6 +113,38 @@ mod tests {
     }
 
     #[test]
+    fn variables_work_without_a_cluster_label_and_offer_all() {
+        for g in all().unwrap() {
+            let vars = &g.dashboard.templating.list;
+            let names: Vec<&str> = vars.iter().map(|v| v.name.as_str()).collect();
+            // Addon Status has no vault filter: no component series names a vault.
+            let want: &[&str] = if g.name == "addon-status" {
+                &["datasource", "cluster", "namespace"]
+            } else {
+                &["datasource", "cluster", "namespace", "backuplocation"]
+            };
+            assert_eq!(names, want, "{}", g.name);
+            assert_eq!(vars[0].kind, "datasource");
+            assert_eq!(vars[0].query, "prometheus");
+            for v in &vars[1..] {
+                assert_eq!(v.kind, "query", "{}", v.name);
+                assert!(v.include_all && v.multi, "{}", v.name);
+                // `.*` also matches series that lack the label (no `cluster` on one cluster).
+                assert_eq!(v.all_value.as_deref(), Some(".*"), "{}", v.name);
+                assert_eq!(
+                    v.datasource.as_ref().map(|d| d.uid.as_str()),
+                    Some("${datasource}")
+                );
+            }
+            for panel in &g.dashboard.panels {
+                for target in &panel.targets {
+                    assert_eq!(target.datasource.uid, "${datasource}", "{}", panel.title);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rendering_is_pretty_json_ending_in_a_newline() {
         let all = all().unwrap();
         let text = render(&all[0].dashboard);
