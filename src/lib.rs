@@ -3,6 +3,7 @@
 
 pub mod center;
 pub mod cli;
+pub mod dashboards;
 pub mod dialect;
 pub mod inventory;
 pub mod metrics;

@@ -7,7 +7,25 @@ mod support;
 use std::process::Command;
 
 /// (command line of `backupscope`, committed file it produces).
-const ARTEFACTS: &[(&[&str], &str)] = &[(&["metrics"], "docs/metrics.md")];
+const ARTEFACTS: &[(&[&str], &str)] = &[
+    (&["metrics"], "docs/metrics.md"),
+    (
+        &["dashboards", "--dashboard", "backup-locations"],
+        "dashboards/backup-locations.json",
+    ),
+    (
+        &["dashboards", "--dashboard", "backup-operation-status"],
+        "dashboards/backup-operation-status.json",
+    ),
+    (
+        &["dashboards", "--dashboard", "addon-status"],
+        "dashboards/addon-status.json",
+    ),
+    (
+        &["dashboards", "--dashboard", "backup-health"],
+        "dashboards/backup-health.json",
+    ),
+];
 
 #[test]
 fn committed_artefacts_match_what_the_code_generates() {

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. Raw arguments are only validated here; the
 //! source is opened once and handed to the subcommand.
 
+pub mod dashboards;
 pub mod describe;
 pub mod duration;
 pub mod output;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Print the metric reference (every family, its labels and their values) as Markdown;
     /// docs/metrics.md is this output.
     Metrics,
+    /// Write the Grafana dashboards (Backup Locations, Backup Operation Status, Addon Status,
+    /// Backup Health), generated from the metric declarations; dashboards/ is this output.
+    Dashboards(dashboards::DashboardsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +224,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
         }
         Command::Serve(args) => serve::run(args).await,
         Command::Metrics => Ok(crate::metrics::families::reference()),
+        Command::Dashboards(args) => dashboards::run(&args),
         Command::Snapshot(args) => {
             let (targets, objects) = list_cluster(&args.kube).await?;
             let (files, count) = snapshot::write(&args.out, &targets, objects)?;

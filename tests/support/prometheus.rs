@@ -66,10 +66,21 @@ impl Prometheus {
 
     /// Starts Prometheus and waits until `/-/ready` answers 200.
     pub async fn start(options: PrometheusOptions) -> Prometheus {
+        Self::start_labelled(options, &[]).await
+    }
+
+    /// Like [`Prometheus::start`], and every series scraped by job `job` gets the target label
+    /// `name="value"` of each `(job, name, value)` — how a fleet's Prometheus tells clusters
+    /// apart (a `cluster` label).
+    pub async fn start_labelled(
+        options: PrometheusOptions,
+        target_labels: &[(&str, &str, &str)],
+    ) -> Prometheus {
         let binary = Self::binary();
         let dir = TempDir::new("prometheus");
         let config_path = dir.path().join("prometheus.yml");
-        std::fs::write(&config_path, config_yaml(&options)).expect("write prometheus.yml");
+        std::fs::write(&config_path, config_yaml(&options, target_labels))
+            .expect("write prometheus.yml");
         let log_path = dir.path().join("prometheus.log");
         let log = std::fs::File::create(&log_path).expect("create prometheus.log");
         let port = free_port();
@@ -273,7 +284,7 @@ impl Drop for Prometheus {
     }
 }
 
-fn config_yaml(options: &PrometheusOptions) -> String {
+fn config_yaml(options: &PrometheusOptions, target_labels: &[(&str, &str, &str)]) -> String {
     let interval = format!("{}ms", options.scrape_interval.as_millis().max(1));
     let mut yaml = format!(
         "global:\n  scrape_interval: {interval}\n  scrape_timeout: {interval}\n\
@@ -293,6 +304,14 @@ fn config_yaml(options: &PrometheusOptions) -> String {
             serde_json::Value::from(target.metrics_path.as_str()),
             serde_json::Value::from(target.address.as_str()),
         );
+        let labels: Vec<String> = target_labels
+            .iter()
+            .filter(|(job, _, _)| *job == target.job)
+            .map(|(_, name, value)| format!("{name}: {}", serde_json::Value::from(*value)))
+            .collect();
+        if !labels.is_empty() {
+            let _ = writeln!(yaml, "        labels: {{{}}}", labels.join(", "));
+        }
     }
     yaml
 }
