@@ -42,7 +42,7 @@ pub fn write(
         let list = json!({"apiVersion": "v1", "items": items, "kind": "List",
                           "metadata": {"resourceVersion": ""}});
         let path = out.join(file);
-        std::fs::write(&path, serde_yaml::to_string(&list)?)
+        std::fs::write(&path, serde_norway::to_string(&list)?)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     Ok((per_file.len(), count))
