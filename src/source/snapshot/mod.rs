@@ -135,8 +135,27 @@ pub fn load(path: &Path) -> Result<(Vec<Record>, LoadReport), SnapshotError> {
     load_with(path, Limits::from_env()?)
 }
 
+/// Stack of the loading thread: parsing recurses once per nesting level (up to [`MAX_DEPTH`]),
+/// and the caller's stack (a tokio worker has 2 MiB) must not decide whether that fits.
+const LOADER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Loads every object under `path` within `limits`.
 pub fn load_with(path: &Path, limits: Limits) -> Result<(Vec<Record>, LoadReport), SnapshotError> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("snapshot-loader".into())
+            .stack_size(LOADER_STACK_BYTES)
+            .spawn_scoped(scope, || load_here(path, limits))
+            .map_err(|source| SnapshotError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn load_here(path: &Path, limits: Limits) -> Result<(Vec<Record>, LoadReport), SnapshotError> {
     let io_err = |source| SnapshotError::Io {
         path: path.to_path_buf(),
         source,
@@ -232,8 +251,6 @@ impl<R: Read> Read for Budgeted<R> {
 struct FileTally {
     /// Elements seen (objects or not), numbering the problems of this file.
     elements: usize,
-    /// Kubernetes objects among them (mappings with apiVersion and kind).
-    objects: usize,
     problems: usize,
     /// A List was read (even an empty one: a resource with no objects is a real export).
     list: bool,
@@ -383,18 +400,12 @@ impl Loader {
         }
         match error {
             Some((line, message)) => self.error_at(path.into(), line, message),
-            None if tally.objects == 0 && (tally.elements > 0 || !tally.list) => {
-                let message = if tally.elements == 0 {
-                    "holds no Kubernetes objects".to_string()
-                } else {
-                    format!(
-                        "none of its {} elements is a Kubernetes object (a mapping with \
-                         apiVersion and kind)",
-                        tally.elements
-                    )
-                };
-                self.error_at(path.into(), None, message)
-            }
+            // Elements that are no objects were reported one by one (and counted).
+            None if tally.elements == 0 && !tally.list => self.error_at(
+                path.into(),
+                None,
+                "holds no Kubernetes objects".into(),
+            ),
             None => {}
         }
     }
@@ -413,7 +424,6 @@ impl Loader {
                     ..
                 }
             ) {
-                tally.objects += 1;
                 self.report.objects += 1;
             }
             match outcome {
