@@ -4,7 +4,7 @@
 //! (docs/BENCHMARKS.md); these tests assert what the loader says and loads.
 
 use backupscope::source::snapshot::{
-    self, FileError, LoadReport, Limits, MAX_PROBLEMS_PER_FILE, SnapshotError,
+    self, FileError, Limits, LoadReport, MAX_PROBLEMS_PER_FILE, SnapshotError,
 };
 use std::io::Write;
 use std::path::Path;
@@ -25,7 +25,10 @@ fn messages(errors: &[FileError]) -> Vec<String> {
     errors.iter().map(|e| e.to_string()).collect()
 }
 
-fn tar_gz(path: &Path, add: impl FnOnce(&mut tar::Builder<flate2::write::GzEncoder<std::fs::File>>)) {
+fn tar_gz(
+    path: &Path,
+    add: impl FnOnce(&mut tar::Builder<flate2::write::GzEncoder<std::fs::File>>),
+) {
     let f = std::fs::File::create(path).expect("create tar.gz");
     let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
         f,
@@ -53,10 +56,7 @@ fn file_header(size: usize) -> tar::Header {
 #[test]
 fn alias_bomb_stops_at_the_expansion_budget() {
     let dir = TempDir::new("hostile-alias");
-    let mut text = format!(
-        "{BACKUP}  message: &m {}\n  list:\n",
-        "y".repeat(1_000_000)
-    );
+    let mut text = format!("{BACKUP}  message: &m {}\n  list:\n", "y".repeat(1_000_000));
     for _ in 0..2000 {
         text.push_str("  - *m\n");
     }
@@ -88,7 +88,10 @@ fn deep_nesting_stops_at_the_depth_limit() {
     assert_eq!(records, 1);
     let errs = messages(&report.errors);
     assert_eq!(errs.len(), 2, "{errs:?}");
-    assert!(errs[0].contains("flow.json:1: invalid JSON: recursion limit exceeded"), "{errs:?}");
+    assert!(
+        errs[0].contains("flow.json:1: invalid JSON: recursion limit exceeded"),
+        "{errs:?}"
+    );
     assert!(errs[1].contains("flow.yaml:1: invalid YAML"), "{errs:?}");
 }
 
@@ -99,8 +102,12 @@ fn tar_long_name_header_declaring_3_gb_is_refused() {
     let dir = TempDir::new("hostile-longname");
     let tgz = dir.path().join("bundle.tar.gz");
     tar_gz(&tgz, |tar| {
-        tar.append_data(&mut file_header(BACKUP.len()), "a/backups.yaml", BACKUP.as_bytes())
-            .expect("append");
+        tar.append_data(
+            &mut file_header(BACKUP.len()),
+            "a/backups.yaml",
+            BACKUP.as_bytes(),
+        )
+        .expect("append");
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(tar::EntryType::GNULongName);
         header.as_gnu_mut().expect("gnu").name[..13].copy_from_slice(b"././@LongLink");
@@ -114,7 +121,8 @@ fn tar_long_name_header_declaring_3_gb_is_refused() {
     let errs = messages(&report.errors);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(
-        errs[0].contains("a GNU long-name header declares 3000000000 bytes (at most 65536 are read)"),
+        errs[0]
+            .contains("a GNU long-name header declares 3000000000 bytes (at most 65536 are read)"),
         "{errs:?}"
     );
 }
@@ -181,7 +189,16 @@ fn decompressed_bytes_budget_fails_the_load_and_names_itself() {
         max_total_bytes: 1_000_000,
     };
     let err = snapshot::load_with(&tgz, limits).expect_err("over budget");
-    assert!(matches!(err, SnapshotError::Budget { limit: 1_000_000, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            SnapshotError::Budget {
+                limit: 1_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let text = err.to_string();
     assert!(
         text.contains("after reading 1000000 bytes (decompressed), the budget for one snapshot")
@@ -209,19 +226,33 @@ fn problems_are_capped_per_file_and_numbered_per_file() {
     let errs = messages(&report.errors);
     assert_eq!(errs.len(), MAX_PROBLEMS_PER_FILE + 3, "{errs:?}");
     assert!(errs[0].ends_with("a-zeros.json: object #1: not a Kubernetes object (expected a mapping with apiVersion and kind)"), "{errs:?}");
-    assert!(errs[19].contains("a-zeros.json: object #20: not a Kubernetes object"), "{errs:?}");
     assert!(
-        errs[20].ends_with("a-zeros.json: 980 more objects could not be read (the first 20 are listed)"),
+        errs[19].contains("a-zeros.json: object #20: not a Kubernetes object"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[20].ends_with(
+            "a-zeros.json: 980 more objects could not be read (the first 20 are listed)"
+        ),
         "{errs:?}"
     );
     // Numbered within each file: both files' nameless Backup is their object #2.
-    assert!(errs[21].ends_with("b-one.yaml: object #2: Backup object has no metadata.name"), "{errs:?}");
-    assert!(errs[22].ends_with("c-two.yaml: object #2: Backup object has no metadata.name"), "{errs:?}");
+    assert!(
+        errs[21].ends_with("b-one.yaml: object #2: Backup object has no metadata.name"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[22].ends_with("c-two.yaml: object #2: Backup object has no metadata.name"),
+        "{errs:?}"
+    );
     // Only `[0,...]`: no object at all is an error, not an empty success.
     let only = TempDir::new("hostile-warnings-only");
     only.write("zeros.json", &zeros);
     let err = snapshot::load_with(only.path(), Limits::default()).expect_err("no objects");
-    assert!(err.to_string().contains("no Kubernetes objects found"), "{err}");
+    assert!(
+        err.to_string().contains("no Kubernetes objects found"),
+        "{err}"
+    );
 }
 
 /// A List whose `items` is a mapping, a string or null says what was ignored; a file with
@@ -230,11 +261,20 @@ fn problems_are_capped_per_file_and_numbered_per_file() {
 fn lists_without_a_sequence_and_files_without_objects_say_so() {
     let dir = TempDir::new("hostile-items");
     let inner = BACKUP.replace('\n', "\n    ");
-    dir.write("a-map.yaml", format!("apiVersion: v1\nkind: List\nitems:\n  backup:\n    {inner}\n"));
-    dir.write("b-string.yaml", "apiVersion: v1\nkind: List\nitems: hello\n");
+    dir.write(
+        "a-map.yaml",
+        format!("apiVersion: v1\nkind: List\nitems:\n  backup:\n    {inner}\n"),
+    );
+    dir.write(
+        "b-string.yaml",
+        "apiVersion: v1\nkind: List\nitems: hello\n",
+    );
     dir.write("c-null.yaml", "apiVersion: v1\nkind: List\nitems:\n");
     dir.write("d-comments.yaml", "# nothing here\n---\n");
-    dir.write("e-empty-list.yaml", "apiVersion: v1\nitems: []\nkind: List\n");
+    dir.write(
+        "e-empty-list.yaml",
+        "apiVersion: v1\nitems: []\nkind: List\n",
+    );
     dir.write("f-good.yaml", BACKUP);
     let (records, report) = load(dir.path());
     assert_eq!(records, 1);
@@ -260,9 +300,14 @@ fn yaml_flow_documents_and_concatenated_json_load() {
         "{apiVersion: velero.io/v1, kind: Backup, metadata: {name: f1, namespace: velero}}\n",
     );
     let json = |name: &str| {
-        format!(r#"{{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{{"name":"{name}","namespace":"velero"}}}}"#)
+        format!(
+            r#"{{"apiVersion":"velero.io/v1","kind":"Backup","metadata":{{"name":"{name}","namespace":"velero"}}}}"#
+        )
     };
-    dir.write("stream.json", format!("{}{}\n{}", json("j1"), json("j2"), json("j3")));
+    dir.write(
+        "stream.json",
+        format!("{}{}\n{}", json("j1"), json("j2"), json("j3")),
+    );
     let (records, report) = load(dir.path());
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(records, 4);
@@ -278,7 +323,9 @@ fn nul_byte_error_names_its_line() {
     let errs = messages(&report.errors);
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(
-        errs[0].ends_with("nul.yaml:9: holds a NUL byte (binary file?); kubectl exports are YAML or JSON text"),
+        errs[0].ends_with(
+            "nul.yaml:9: holds a NUL byte (binary file?); kubectl exports are YAML or JSON text"
+        ),
         "{errs:?}"
     );
 }

@@ -14,6 +14,7 @@
 
 mod archive;
 mod document;
+mod text;
 
 use crate::dialect::{Mapped, ObjectError};
 use crate::model::Record;
@@ -24,6 +25,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use text::TextReader;
 
 /// Larger files are refused: exports of a backup center are megabytes, not gigabytes.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -37,6 +39,11 @@ pub const MAX_PROBLEMS_PER_FILE: usize = 20;
 /// nest a few tens deep).
 pub const MAX_DEPTH: usize = 128;
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
+/// Bytes looked at to tell JSON from YAML.
+const SNIFF_BYTES: u64 = 64 * 1024;
+
+/// A file's bytes, as they stream.
+type Source<'a> = Box<dyn Read + 'a>;
 
 /// A file (or bundle entry) that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -328,62 +335,77 @@ impl Loader {
 
     fn file(&mut self, path: &Path) {
         let display = path.display().to_string();
-        let read = std::fs::File::open(path).and_then(|f| {
-            let mut bytes = Vec::new();
-            self.budgeted(f)
-                .take(MAX_FILE_BYTES + 1)
-                .read_to_end(&mut bytes)?;
-            Ok(bytes)
+        let len = match std::fs::metadata(path) {
+            Ok(m) => m.len(),
+            Err(e) => return self.error(path, None, e.to_string()),
+        };
+        let (used, limit) = (self.used.clone(), self.limits.max_total_bytes);
+        self.parse(&display, len, &|| {
+            Ok(Box::new(Budgeted {
+                inner: std::fs::File::open(path)?,
+                used: used.clone(),
+                limit,
+            }))
         });
-        match read {
-            Ok(bytes) => self.bytes(&display, &bytes),
-            Err(_) if self.spent(&display) => {}
-            Err(e) => self.error(path, None, e.to_string()),
-        }
     }
 
     fn bytes(&mut self, path: &str, bytes: &[u8]) {
+        self.parse(path, bytes.len() as u64, &|| Ok(Box::new(bytes)));
+    }
+
+    /// Parses one file as it streams from `open` (called again when JSON-looking text turns
+    /// out to be YAML flow style).
+    fn parse<'a>(&mut self, path: &str, len: u64, open: &dyn Fn() -> std::io::Result<Source<'a>>) {
         self.report.files_read += 1;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
+        if len > MAX_FILE_BYTES {
             return self.error_at(
                 path.into(),
                 None,
                 format!("larger than {MAX_FILE_BYTES} bytes"),
             );
         }
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                return self.error_at(
-                    path.into(),
-                    Some(line_of(bytes, e.valid_up_to())),
-                    "not UTF-8 text (binary file?); kubectl exports are UTF-8 YAML or JSON".into(),
-                );
+        let stopped = Rc::new(Cell::new(None));
+        let parsed = open().and_then(|mut reader| {
+            // The first bytes tell JSON from YAML; they are read once and passed on.
+            let mut head = Vec::new();
+            (&mut reader).take(SNIFF_BYTES).read_to_end(&mut head)?;
+            let json = head
+                .iter()
+                .find(|b| !b.is_ascii_whitespace())
+                .is_some_and(|b| *b == b'{' || *b == b'[');
+            let text = TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
+            if !json {
+                return Ok(yaml_documents(text, len));
             }
+            Ok(match json_documents(text) {
+                Err(json) if json.documents.is_empty() && stopped.get().is_none() => {
+                    // YAML flow style looks like JSON (`{kind: List, items: [...]}`), and
+                    // kubectl reads it: the JSON error stands only when YAML cannot read the
+                    // text either.
+                    let again = TextReader::new(open()?, stopped.clone());
+                    yaml_documents(again, len).map_err(|_| json)
+                }
+                other => other,
+            })
+        });
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(_) if self.spent(path) => return,
+            Err(e) => return self.error_at(path.into(), None, e.to_string()),
         };
-        if let Some(at) = text.find('\0') {
-            return self.error_at(
-                path.into(),
-                Some(line_of(bytes, at)),
-                "holds a NUL byte (binary file?); kubectl exports are YAML or JSON text".into(),
-            );
+        if self.spent(path) {
+            return;
         }
-        let mut tally = FileTally::default();
-        let trimmed = text.trim_start();
-        let parsed = if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            match json_documents(text) {
-                Ok(documents) => Ok(documents),
-                // YAML flow style looks like JSON (`{kind: List, items: [...]}`), and kubectl
-                // reads it: the JSON error stands only when YAML cannot read the text either.
-                Err(json) => yaml_documents(text).map_err(|_| json),
-            }
-        } else {
-            yaml_documents(text)
-        };
         let (documents, error) = match parsed {
             Ok(documents) => (documents, None),
             Err(Partial { documents, error }) => (documents, Some(error)),
         };
+        // A binary file's parse error is the text check's, with its line.
+        let error = match stopped.get() {
+            Some(why) => Some((Some(why.line()), why.message().to_string())),
+            None => error,
+        };
+        let mut tally = FileTally::default();
         for document in documents {
             self.document(path, document, &mut tally);
         }
@@ -401,11 +423,9 @@ impl Loader {
         match error {
             Some((line, message)) => self.error_at(path.into(), line, message),
             // Elements that are no objects were reported one by one (and counted).
-            None if tally.elements == 0 && !tally.list => self.error_at(
-                path.into(),
-                None,
-                "holds no Kubernetes objects".into(),
-            ),
+            None if tally.elements == 0 && !tally.list => {
+                self.error_at(path.into(), None, "holds no Kubernetes objects".into())
+            }
             None => {}
         }
     }
@@ -465,15 +485,6 @@ impl Loader {
     }
 }
 
-/// 1-based line of a byte offset.
-fn line_of(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset.min(bytes.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
 /// The documents read before a syntax error, and the error (line, message).
 struct Partial {
     documents: Vec<Document>,
@@ -482,9 +493,9 @@ struct Partial {
 
 /// JSON: one value, or several concatenated (`{...}{...}`, one per line or not), as kubectl
 /// reads them.
-fn json_documents(text: &str) -> Result<Vec<Document>, Partial> {
+fn json_documents(text: impl Read) -> Result<Vec<Document>, Partial> {
     let mut documents = Vec::new();
-    for document in serde_json::Deserializer::from_str(text).into_iter::<Document>() {
+    for document in serde_json::Deserializer::from_reader(text).into_iter::<Document>() {
         match document {
             Ok(d) => documents.push(d),
             Err(e) => {
@@ -501,8 +512,8 @@ fn json_documents(text: &str) -> Result<Vec<Document>, Partial> {
 /// The YAML parser's budgets for a text of `len` bytes. Without aliases a document holds at
 /// most as many nodes and scalar bytes as it has bytes; aliases may repeat content up to that
 /// size again, no more (1 MB scalar x 2 000 aliases stops at 2 MB, not 2 GB).
-fn yaml_options(len: usize) -> serde_saphyr::Options {
-    let len = len.max(4096);
+fn yaml_options(len: u64) -> serde_saphyr::Options {
+    let len = usize::try_from(len).unwrap_or(usize::MAX).max(4096);
     let mut budget = serde_saphyr::Budget::default();
     budget.max_reader_input_bytes = Some(MAX_FILE_BYTES as usize + 1);
     budget.max_events = 2 * len;
@@ -525,12 +536,9 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
 }
 
 /// YAML: every document of the stream; a syntax error ends it (the parser cannot resume).
-fn yaml_documents(text: &str) -> Result<Vec<Document>, Partial> {
+fn yaml_documents(mut text: impl Read, len: u64) -> Result<Vec<Document>, Partial> {
     let mut documents = Vec::new();
-    let mut reader = text.as_bytes();
-    for document in
-        serde_saphyr::read_with_options::<_, Document>(&mut reader, yaml_options(text.len()))
-    {
+    for document in serde_saphyr::read_with_options::<_, Document>(&mut text, yaml_options(len)) {
         match document {
             Ok(d) => documents.push(d),
             Err(e) => {
@@ -617,7 +625,11 @@ mod tests {
             errs[0].contains("b-broken.yaml:") && errs[0].contains("invalid YAML"),
             "{errs:?}"
         );
-        assert!(errs[1].contains("c-binary.yaml:1: not UTF-8"), "{errs:?}");
+        // Its first byte is a NUL: that is what the file is named for.
+        assert!(
+            errs[1].contains("c-binary.yaml:1: holds a NUL byte"),
+            "{errs:?}"
+        );
         assert!(errs[2].contains("d-bad.json:2: invalid JSON"), "{errs:?}");
         assert!(errs[3].contains("no metadata.name"), "{errs:?}");
     }
