@@ -63,29 +63,6 @@ fn write_json(path: &Path, scale: &fixtures::Scale) {
     serde::Serialize::serialize(&list, &mut ser).expect("write JSON");
 }
 
-fn metric(text: &str, name: &str, labels: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}{{{labels}}} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-/// The child's CPU time so far (user + system), from /proc/<pid>/stat.
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the ')'.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 struct Served {
     load: f64,
     cpu: f64,
@@ -110,16 +87,11 @@ fn serve_once(file: &Path) -> Served {
         .read_line(&mut line)
         .expect("read the listen line");
     let load = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(&pid);
-    let addr: SocketAddr = line
-        .trim()
-        .rsplit("//")
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    let cpu = fixtures::cpu_seconds(&pid);
+    let addr = fixtures::listen_address(&line);
     std::thread::sleep(Duration::from_secs(3));
     let (peak, steady) = fixtures::rss_of(&pid);
-    let tasks = metric(
+    let tasks = fixtures::metric(
         &get(addr, "/metrics"),
         "backupscope_objects",
         "resource=\"backups\"",

@@ -6,28 +6,36 @@
 //! dropped before the next item is read, so a document costs its records plus one object.
 //! The same serde visitor serves the YAML and the JSON parser.
 
+use super::MAX_PROBLEMS_PER_FILE;
 use crate::dialect::{self, Mapped, ObjectError};
+use crate::model::Record;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::fmt;
 
-/// What became of one element of a document.
-#[derive(Debug)]
-pub(super) enum Outcome {
-    Mapped(Mapped),
-    /// A kind backupscope does not read: `apiVersion/kind`.
-    Unknown(String),
-    /// A Kubernetes object that could not be mapped: its name (when it has one) and why.
-    Failed {
-        name: String,
-        error: ObjectError,
-    },
+/// What the elements of a document became, summed as they are read: a document of millions
+/// of tiny elements costs counters, not one entry each.
+#[derive(Debug, Default)]
+pub(super) struct Objects {
+    pub records: Vec<Record>,
+    /// Elements read, objects or not (they number the problems).
+    pub elements: usize,
+    /// Kubernetes objects among them (mappings with apiVersion and kind).
+    pub objects: usize,
+    pub irrelevant: usize,
+    /// `apiVersion/kind` of objects backupscope does not read, with counts.
+    pub unknown_kinds: BTreeMap<String, usize>,
+    /// The first [`MAX_PROBLEMS_PER_FILE`] problems: (element number from 1, object name or
+    /// "", why); `problems` counts them all.
+    pub first_problems: Vec<(usize, String, ObjectError)>,
+    pub problems: usize,
 }
 
-/// A document, already mapped: the objects it held, in order, and what was ignored.
+/// A document, already mapped: the objects it held and what was ignored.
 #[derive(Debug, Default)]
 pub(super) struct Document {
-    pub outcomes: Vec<Outcome>,
+    pub objects: Objects,
     /// Something in the document that was not read, said in words (a List whose `items` is
     /// not a sequence).
     pub ignored: Option<String>,
@@ -37,27 +45,37 @@ pub(super) struct Document {
 
 const MAX_LABEL_CHARS: usize = 200;
 
-fn outcome(obj: Value) -> Outcome {
-    match dialect::map(&obj) {
-        Ok(Mapped::UnknownKind) => {
-            let api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("?");
-            let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
-            Outcome::Unknown(
-                format!("{api}/{kind}")
+impl Objects {
+    fn add(&mut self, obj: Value) {
+        self.elements += 1;
+        let mapped = dialect::map(&obj);
+        if !matches!(mapped, Err(ObjectError::NotAnObject)) {
+            self.objects += 1;
+        }
+        match mapped {
+            Ok(Mapped::Record(r)) => self.records.push(*r),
+            Ok(Mapped::Irrelevant) => self.irrelevant += 1,
+            Ok(Mapped::UnknownKind) => {
+                let api = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("?");
+                let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
+                let key: String = format!("{api}/{kind}")
                     .chars()
                     .take(MAX_LABEL_CHARS)
-                    .collect(),
-            )
+                    .collect();
+                *self.unknown_kinds.entry(key).or_default() += 1;
+            }
+            Err(error) => {
+                self.problems += 1;
+                if self.first_problems.len() < MAX_PROBLEMS_PER_FILE {
+                    let name = obj
+                        .pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .map(|n| n.chars().take(100).collect())
+                        .unwrap_or_default();
+                    self.first_problems.push((self.elements, name, error));
+                }
+            }
         }
-        Ok(mapped) => Outcome::Mapped(mapped),
-        Err(error) => Outcome::Failed {
-            name: obj
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .map(|n| n.chars().take(100).collect())
-                .unwrap_or_default(),
-            error,
-        },
     }
 }
 
@@ -80,7 +98,7 @@ fn shape(v: &Value) -> &'static str {
 /// The `items` of a document that may be a List: mapped one by one when it is a sequence,
 /// kept as a value otherwise (it is then an ordinary field, or the List's mistake).
 enum Items {
-    Mapped(Vec<Outcome>),
+    Mapped(Objects),
     Other(Value),
 }
 
@@ -94,11 +112,11 @@ impl<'de> Visitor<'de> for ItemsVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items, A::Error> {
-        let mut outcomes = Vec::new();
+        let mut objects = Objects::default();
         while let Some(item) = seq.next_element::<Value>()? {
-            outcomes.push(outcome(item));
+            objects.add(item);
         }
-        Ok(Items::Mapped(outcomes))
+        Ok(Items::Mapped(objects))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Items, A::Error> {
@@ -152,8 +170,8 @@ impl<'de> Visitor<'de> for DocumentVisitor {
     /// A sequence of objects (`[{...}, {...}]` or a YAML sequence), as kubectl accepts.
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Document, A::Error> {
         match ItemsVisitor.visit_seq(seq)? {
-            Items::Mapped(outcomes) => Ok(Document {
-                outcomes,
+            Items::Mapped(objects) => Ok(Document {
+                objects,
                 ignored: None,
                 list: true,
             }),
@@ -182,13 +200,13 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         Ok(match items {
             // Like kubectl (apimachinery decodes any object with `items` as a list), a
             // sequence of items is read whatever the kind.
-            Some(Items::Mapped(outcomes)) => Document {
-                outcomes,
+            Some(Items::Mapped(objects)) => Document {
+                objects,
                 ignored: None,
                 list: true,
             },
             Some(Items::Other(v)) if is_list_kind(kind) => Document {
-                outcomes: Vec::new(),
+                objects: Objects::default(),
                 ignored: Some(format!(
                     "a {} whose `items` is {}, not a sequence of objects: its content was \
                      ignored",
@@ -235,8 +253,10 @@ impl<'de> Visitor<'de> for DocumentVisitor {
 }
 
 fn single(v: Value) -> Document {
+    let mut objects = Objects::default();
+    objects.add(v);
     Document {
-        outcomes: vec![outcome(v)],
+        objects,
         ignored: None,
         list: false,
     }
@@ -265,13 +285,11 @@ mod tests {
             format!("[{backup},{backup}]"),
         ] {
             let d = doc(&text);
-            assert_eq!(d.outcomes.len(), 2, "{text}");
-            assert!(
-                d.outcomes
-                    .iter()
-                    .all(|o| matches!(o, Outcome::Mapped(Mapped::Record(_)))),
+            assert_eq!(
+                (d.objects.elements, d.objects.records.len()),
+                (2, 2),
                 "{text}: {:?}",
-                d.outcomes
+                d.objects
             );
         }
     }
@@ -289,7 +307,7 @@ mod tests {
             let d = doc(&format!(
                 r#"{{"apiVersion":"v1","items":{items},"kind":"List"}}"#
             ));
-            assert!(d.outcomes.is_empty());
+            assert_eq!(d.objects.elements, 0);
             assert_eq!(
                 d.ignored.as_deref(),
                 Some(
@@ -309,6 +327,7 @@ mod tests {
             r#"{"apiVersion":"v1","kind":"ConfigMap","items":{"a":1},"metadata":{"name":"c"}}"#,
         );
         assert!(d.ignored.is_none());
-        assert!(matches!(&d.outcomes[..], [Outcome::Unknown(k)] if k == "v1/ConfigMap"));
+        assert_eq!(d.objects.elements, 1);
+        assert_eq!(d.objects.unknown_kinds.get("v1/ConfigMap"), Some(&1));
     }
 }

@@ -16,9 +16,8 @@ mod archive;
 mod document;
 mod text;
 
-use crate::dialect::{Mapped, ObjectError};
 use crate::model::Record;
-use document::{Document, Outcome};
+use document::Document;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -435,41 +434,31 @@ impl Loader {
             self.error_at(path.into(), None, ignored);
         }
         tally.list |= document.list;
-        for outcome in document.outcomes {
-            tally.elements += 1;
-            if !matches!(
-                outcome,
-                Outcome::Failed {
-                    error: ObjectError::NotAnObject,
-                    ..
-                }
-            ) {
-                self.report.objects += 1;
-            }
-            match outcome {
-                Outcome::Mapped(Mapped::Record(r)) => self.records.push(*r),
-                Outcome::Mapped(Mapped::Irrelevant) => self.report.irrelevant += 1,
-                Outcome::Mapped(Mapped::UnknownKind) => {}
-                Outcome::Unknown(key) => {
-                    *self.report.unknown_kinds.entry(key).or_default() += 1;
-                }
-                Outcome::Failed { name, error } => {
-                    tally.problems += 1;
-                    if tally.problems <= MAX_PROBLEMS_PER_FILE {
-                        let name = if name.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({name})")
-                        };
-                        self.error_at(
-                            path.into(),
-                            None,
-                            format!("object #{}{name}: {error}", tally.elements),
-                        );
-                    }
-                }
+        let objects = document.objects;
+        // Problems are numbered within the file, across its documents.
+        for (n, name, error) in objects.first_problems {
+            tally.problems += 1;
+            if tally.problems <= MAX_PROBLEMS_PER_FILE {
+                let name = if name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({name})")
+                };
+                self.error_at(
+                    path.into(),
+                    None,
+                    format!("object #{}{name}: {error}", tally.elements + n),
+                );
             }
         }
+        tally.problems += objects.problems - objects.problems.min(MAX_PROBLEMS_PER_FILE);
+        tally.elements += objects.elements;
+        self.report.objects += objects.objects;
+        self.report.irrelevant += objects.irrelevant;
+        for (key, count) in objects.unknown_kinds {
+            *self.report.unknown_kinds.entry(key).or_default() += count;
+        }
+        self.records.extend(objects.records);
     }
 
     fn error(&mut self, path: &Path, line: Option<usize>, message: String) {
