@@ -5,7 +5,8 @@
 //! mode, up to [`MAX_HEADER_BYTES`]. Every decompressed byte, skipped entries included, counts
 //! against the load's budget.
 
-use super::{Loader, MAX_FILE_BYTES, is_tarball, wanted};
+use super::{Loader, MAX_FILE_BYTES, SNIFF_BYTES, Source, is_tarball, looks_like_json, wanted};
+use std::cell::RefCell;
 use std::io::Read;
 use std::path::Path;
 use tar::EntryType;
@@ -147,11 +148,41 @@ impl Loader {
                 self.error_at(display, None, format!("larger than {MAX_FILE_BYTES} bytes"));
                 continue;
             }
-            let mut bytes = Vec::new();
-            match entry.read_to_end(&mut bytes) {
-                Ok(_) => self.bytes(&display, &bytes),
-                Err(_) if self.spent(&display) => return,
-                Err(e) => self.error_at(display, None, format!("broken .tar.gz entry: {e}")),
+            let size = entry.size();
+            let mut head = Vec::new();
+            if let Err(e) = (&mut entry).take(SNIFF_BYTES).read_to_end(&mut head) {
+                if self.spent(&display) {
+                    return;
+                }
+                self.error_at(display, None, format!("broken .tar.gz entry: {e}"));
+                continue;
+            }
+            if looks_like_json(&head) {
+                // Held whole: if it is YAML flow style after all, it is parsed again.
+                let mut bytes = head;
+                bytes.reserve_exact(
+                    usize::try_from(size)
+                        .unwrap_or(0)
+                        .saturating_sub(bytes.len()),
+                );
+                match entry.read_to_end(&mut bytes) {
+                    Ok(_) => self.bytes(&display, &bytes),
+                    Err(_) if self.spent(&display) => return,
+                    Err(e) => self.error_at(display, None, format!("broken .tar.gz entry: {e}")),
+                }
+            } else {
+                // Streamed from the archive into the parser: a 500 MB entry is never held.
+                let source: RefCell<Option<Source>> =
+                    RefCell::new(Some(Box::new(std::io::Cursor::new(head).chain(&mut entry))));
+                self.parse(&display, size, &|| {
+                    source
+                        .borrow_mut()
+                        .take()
+                        .ok_or_else(|| std::io::Error::other("an archive entry is read once"))
+                });
+            }
+            if self.exhausted.is_some() {
+                return;
             }
         }
         // The budget may run out while the archive skips an entry.

@@ -368,10 +368,7 @@ impl Loader {
             // The first bytes tell JSON from YAML; they are read once and passed on.
             let mut head = Vec::new();
             (&mut reader).take(SNIFF_BYTES).read_to_end(&mut head)?;
-            let json = head
-                .iter()
-                .find(|b| !b.is_ascii_whitespace())
-                .is_some_and(|b| *b == b'{' || *b == b'[');
+            let json = looks_like_json(&head);
             let text = TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
             if !json {
                 return Ok(yaml_documents(text, len));
@@ -472,6 +469,13 @@ impl Loader {
             message,
         });
     }
+}
+
+/// Whether a file's first bytes start a JSON value (or YAML flow style, which looks alike).
+fn looks_like_json(head: &[u8]) -> bool {
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{' || *b == b'[')
 }
 
 /// The documents read before a syntax error, and the error (line, message).
