@@ -333,3 +333,18 @@ fn nul_byte_error_names_its_line() {
         "{errs:?}"
     );
 }
+
+/// YAML 1.2 core scalars, as serde_yaml read them: `on`, `yes` and `no` are strings, so a
+/// Backup named `on` in namespace `no` loads under those names.
+#[test]
+fn yaml_1_1_booleans_stay_strings() {
+    let dir = TempDir::new("hostile-booleans");
+    dir.write(
+        "b.yaml",
+        "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: on\n  namespace: no\n  labels:\n    velero.io/schedule-name: yes\n",
+    );
+    let (records, report) = snapshot::load_with(dir.path(), Limits::default()).expect("load");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let key = records[0].key();
+    assert_eq!((key.namespace.as_str(), key.name.as_str()), ("no", "on"));
+}

@@ -521,6 +521,10 @@ fn yaml_options(len: u64) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.alias_limits.max_total_replayed_events = len;
+    // YAML 1.2 core, as serde_yaml read it: `on`, `yes`, `no` and `1_000` are strings (a Backup
+    // named `on` is a Backup named "on").
+    options.strict_booleans = true;
+    options.underscored_numbers_as_strings = true;
     // Kubernetes' YAML reader keeps the last of duplicate keys, and so did serde_yaml here.
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
     // One-line messages: the warning names the file and line already.
