@@ -51,29 +51,6 @@ fn metric_sum(text: &str, name: &str) -> f64 {
         .sum()
 }
 
-fn metric(text: &str, name: &str, labels: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}{{{labels}}} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-/// The child's CPU time so far (user + system), from /proc/<pid>/stat.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the ')'.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 struct Serve {
     child: Child,
     addr: SocketAddr,
@@ -94,12 +71,7 @@ impl Serve {
         BufReader::new(stdout)
             .read_line(&mut line)
             .expect("read the listen line");
-        let addr = line
-            .trim()
-            .rsplit("//")
-            .next()
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        let addr = fixtures::listen_address(&line);
         Serve { child, addr }
     }
 
@@ -201,12 +173,12 @@ fn main() {
             std::thread::sleep(Duration::from_millis(10));
         }
         let sync = started.elapsed().as_secs_f64();
-        let sync_cpu = cpu_seconds(pid);
+        let sync_cpu = fixtures::cpu_seconds(&pid.to_string());
         let (peak_at_sync, _) = fixtures::rss_of(&pid.to_string());
         std::thread::sleep(Duration::from_secs(3));
         let (_, steady) = fixtures::rss_of(&pid.to_string());
         let text = serve.metrics();
-        let tasks = metric(&text, "backupscope_objects", "resource=\"backups\"");
+        let tasks = fixtures::metric(&text, "backupscope_objects", "resource=\"backups\"");
         let before = metric_sum(&text, "backupscope_watch_events_total");
         println!(
             "round {round}: initial sync {sync:.2} s ({sync_cpu:.2} s CPU), {tasks} tasks in the \
@@ -224,7 +196,7 @@ fn main() {
         let mut pending: Vec<Value> = (0..updates)
             .map(|k| updated_task(k % scale.tasks, (round - 1) * waves + k / scale.tasks))
             .collect();
-        let cpu_before = cpu_seconds(pid);
+        let cpu_before = fixtures::cpu_seconds(&pid.to_string());
         let addr = serve.addr;
         let target = before + updates as f64;
         let poller = std::thread::spawn(move || {
@@ -252,10 +224,10 @@ fn main() {
         let (applied_time, events) = poller.join().expect("poller");
         let applied = events - before;
         let rate = applied / applied_time;
-        let cpu = cpu_seconds(pid) - cpu_before;
+        let cpu = fixtures::cpu_seconds(&pid.to_string()) - cpu_before;
         let (peak, rss_after) = fixtures::rss_of(&pid.to_string());
         let text = serve.metrics();
-        let tasks_after = metric(&text, "backupscope_objects", "resource=\"backups\"");
+        let tasks_after = fixtures::metric(&text, "backupscope_objects", "resource=\"backups\"");
         println!(
             "round {round}: {updates} updates written in {write_time:.2} s; backupscope applied \
              {applied} in {applied_time:.2} s = {rate:.0} updates/s ({cpu:.2} s CPU, {:.1} µs \

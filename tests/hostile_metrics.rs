@@ -152,7 +152,7 @@ fn write_snapshot(dir: &TempDir) {
             "regarding": {"kind": short("kind"), "name": short("involved")},
             "reason": short("reason"), "note": short("note"), "series": {"count": 2}}),
     ];
-    let yaml = serde_yaml::to_string(&list(ack)).expect("YAML of the ACK objects");
+    let yaml = serde_norway::to_string(&list(ack)).expect("YAML of the ACK objects");
     dir.write("ack.yaml", yaml);
 
     let ns = long("namespace");

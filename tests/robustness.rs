@@ -27,7 +27,7 @@ fn example_objects() -> Vec<Value> {
         files.sort();
         for f in files {
             let text = std::fs::read_to_string(&f).expect("read example");
-            let list: Value = serde_yaml::from_str(&text).expect("example YAML");
+            let list: Value = serde_norway::from_str(&text).expect("example YAML");
             if let Some(items) = list.get("items").and_then(Value::as_array) {
                 out.extend(items.iter().cloned());
             }

@@ -26,7 +26,7 @@ pub fn colour_enabled() -> bool {
 pub fn serialize<T: serde::Serialize>(value: &T, format: Format) -> anyhow::Result<String> {
     Ok(match format {
         Format::Json => serde_json::to_string_pretty(value)? + "\n",
-        Format::Yaml => serde_yaml::to_string(value)?,
+        Format::Yaml => serde_norway::to_string(value)?,
         Format::Table => anyhow::bail!("a table is rendered by its command, not serialized"),
     })
 }

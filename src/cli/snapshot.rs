@@ -48,7 +48,7 @@ pub fn write(
         // The same wrapper kubectl prints for `get -o yaml` of several objects.
         let list = json!({"apiVersion": "v1", "items": items, "kind": "List",
                           "metadata": {"resourceVersion": ""}});
-        write_new(out, file, serde_yaml::to_string(&list)?.as_bytes())?;
+        write_new(out, file, serde_norway::to_string(&list)?.as_bytes())?;
     }
     Ok((per_file.len(), count))
 }

@@ -80,8 +80,8 @@ pub fn example_objects(name: &str) -> Vec<Value> {
     for file in files {
         let text = std::fs::read_to_string(&file)
             .unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
-        let list: Value =
-            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", file.display()));
+        let list: Value = serde_norway::from_str(&text)
+            .unwrap_or_else(|e| panic!("parse {}: {e}", file.display()));
         match list.get("items").and_then(Value::as_array) {
             Some(items) => objects.extend(items.iter().cloned()),
             None => objects.push(list),
