@@ -1,6 +1,7 @@
 //! backupscope: observability for Kubernetes backup centers (Alibaba Cloud ACK backup center,
 //! upstream Velero). Data flows one way: sources -> inventory -> views.
 
+pub mod alerting;
 pub mod center;
 pub mod cli;
 pub mod dialect;

@@ -7,7 +7,11 @@ mod support;
 use std::process::Command;
 
 /// (command line of `backupscope`, committed file it produces).
-const ARTEFACTS: &[(&[&str], &str)] = &[(&["metrics"], "docs/metrics.md")];
+const ARTEFACTS: &[(&[&str], &str)] = &[
+    (&["metrics"], "docs/metrics.md"),
+    (&["rules"], "rules/backupscope.rules.yaml"),
+    (&["rules", "--prometheusrule"], "rules/prometheusrule.yaml"),
+];
 
 #[test]
 fn committed_artefacts_match_what_the_code_generates() {

@@ -3,6 +3,7 @@
 
 pub mod describe;
 pub mod output;
+pub mod rules;
 pub mod serve;
 pub mod snapshot;
 pub mod status;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Print the metric reference (every family, its labels and their values) as Markdown;
     /// docs/metrics.md is this output.
     Metrics,
+    /// Print the Prometheus alert rules generated from the metric declarations (a plain rule
+    /// file, or a PrometheusRule with --prometheusrule); rules/ holds the defaults' output.
+    Rules(rules::RulesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
         }
         Command::Serve(args) => serve::run(args).await,
         Command::Metrics => Ok(crate::metrics::families::reference()),
+        Command::Rules(args) => rules::run(&args),
         Command::Snapshot(args) => {
             let (targets, objects) = list_cluster(&args.kube).await?;
             let (files, count) = snapshot::write(&args.out, &targets, objects)?;
