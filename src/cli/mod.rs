@@ -2,6 +2,7 @@
 //! source is opened once and handed to the subcommand.
 
 pub mod describe;
+pub mod events;
 pub mod output;
 pub mod rules;
 pub mod serve;
@@ -44,6 +45,10 @@ pub enum Command {
     /// Print the Prometheus alert rules generated from the metric declarations (a plain rule
     /// file, or a PrometheusRule with --prometheusrule); rules/ holds the defaults' output.
     Rules(rules::RulesArgs),
+    /// List the backup center's Warning events with the task, vault or component each belongs
+    /// to, its phase and reason class (`kubectl get events --field-selector type!=Normal`,
+    /// enriched); --watch follows a live cluster.
+    Events(events::EventsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +224,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Serve(args) => serve::run(args).await,
         Command::Metrics => Ok(crate::metrics::families::reference()),
         Command::Rules(args) => rules::run(&args),
+        Command::Events(args) if args.watch => events::watch(&args).await,
+        Command::Events(args) => {
+            let loaded = load(&args.source).await?;
+            crate::report::events::EventsReport::build(&loaded.center()).render(
+                loaded.now,
+                args.output,
+                output::colour_enabled(),
+            )
+        }
         Command::Snapshot(args) => {
             let (targets, objects) = list_cluster(&args.kube).await?;
             let (files, count) = snapshot::write(&args.out, &targets, objects)?;
