@@ -47,6 +47,8 @@ pub struct ServeArgs {
     /// Do not export this per-object family (repeatable), to cut series cost.
     #[arg(long, value_name = "FAMILY", value_parser = parse_optional_family)]
     pub disable_metric: Vec<String>,
+    #[command(flatten)]
+    pub alerting: Box<crate::alerting::AlertingArgs>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -97,6 +99,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
                 inventory.clone(),
                 h.clone(),
             );
+            tasks.extend(crate::alerting::spawn(
+                &args.alerting,
+                &client,
+                inventory.clone(),
+                args.source.engine.engine(),
+            ));
             health = Some(h);
         }
     }

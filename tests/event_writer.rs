@@ -1,0 +1,284 @@
+//! `serve --emit-events` against the in-repo test API server with the real kube client: one
+//! Warning event per failed task, none again after a restart, none for ACK by default; and
+//! with two replicas and a Lease, only the holder writes, and when it is killed the other takes
+//! over within the lease duration and writes what was missed, with nothing written twice.
+
+mod support;
+
+use serde_json::{Value, json};
+use std::ffi::OsString;
+use std::time::{Duration, Instant};
+use support::serve::Serve;
+use support::tempdir::TempDir;
+use testapiserver::{ResourceType, TestApiServer};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn register(server: &TestApiServer) {
+    for (kind, plural) in [
+        ("BackupStorageLocation", "backupstoragelocations"),
+        ("Backup", "backups"),
+        ("Schedule", "schedules"),
+        ("Restore", "restores"),
+        ("PodVolumeBackup", "podvolumebackups"),
+    ] {
+        server.register(ResourceType::new("velero.io", "v1", kind, plural, true));
+    }
+    for (kind, plural) in [
+        ("BackupLocation", "backuplocations"),
+        ("ApplicationBackup", "applicationbackups"),
+        ("BackupSchedule", "backupschedules"),
+        ("ApplicationRestore", "applicationrestores"),
+    ] {
+        server.register(ResourceType::new(
+            "csdr.alibabacloud.com",
+            "v1beta1",
+            kind,
+            plural,
+            true,
+        ));
+    }
+    server
+        .apply(
+            json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+            "metadata": {"name": "default", "namespace": "velero"},
+            "spec": {"provider": "aws", "objectStorage": {"bucket": "b"}},
+            "status": {"phase": "Available"}}),
+        )
+        .unwrap();
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn velero_backup(name: &str, phase: &str, reason: &str) -> Value {
+    json!({"apiVersion": "velero.io/v1", "kind": "Backup",
+        "metadata": {"name": name, "namespace": "velero"},
+        "spec": {"storageLocation": "default"},
+        "status": {"phase": phase, "startTimestamp": now_rfc3339(),
+                   "completionTimestamp": now_rfc3339(), "failureReason": reason}})
+}
+
+/// Events backupscope wrote, by the backup they are about.
+fn our_events(server: &TestApiServer) -> Vec<Value> {
+    server
+        .list_objects("v1", "Event")
+        .into_iter()
+        .filter(|e| e["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "backupscope")
+        .collect()
+}
+
+fn about<'e>(events: &'e [Value], backup: &str) -> Vec<&'e Value> {
+    events
+        .iter()
+        .filter(|e| e["involvedObject"]["name"] == backup)
+        .collect()
+}
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn serve(kubeconfig: &std::path::Path, extra: &[&str]) -> Serve {
+    let mut args: Vec<OsString> = vec!["--kubeconfig".into(), kubeconfig.into()];
+    args.extend(["--event-interval", "200ms"].map(OsString::from));
+    args.extend(extra.iter().map(OsString::from));
+    tokio::task::spawn_blocking(move || Serve::start(&args))
+        .await
+        .unwrap()
+}
+
+fn kubeconfig(server: &TestApiServer, dir: &TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, server.kubeconfig_yaml("events")).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_warning_event_per_failure_and_none_after_a_restart() {
+    let server = TestApiServer::start().await.unwrap();
+    register(&server);
+    let dir = TempDir::new("event-writer");
+    let kc = kubeconfig(&server, &dir);
+    // ACK's failures are reported by its csdr-controller: none from backupscope by default.
+    server
+        .apply(
+            json!({"apiVersion": "csdr.alibabacloud.com/v1beta1", "kind": "ApplicationBackup",
+            "metadata": {"name": "ack-failed", "namespace": "csdr"},
+            "spec": {"storageLocation": "v"},
+            "status": {"phase": "Failed", "message": "VaultError: backup vault is unavailable"}}),
+        )
+        .unwrap();
+    server
+        .apply(velero_backup("nightly-1", "InProgress", ""))
+        .unwrap();
+
+    let first = serve(&kc, &[]).await;
+    // The task fails while backupscope watches.
+    server
+        .apply(velero_backup(
+            "nightly-1",
+            "Failed",
+            "found a backup with status \"InProgress\" during the server starting, mark it as \"Failed\"",
+        ))
+        .unwrap();
+    server
+        .apply(velero_backup("nightly-2", "PartiallyFailed", ""))
+        .unwrap();
+    wait_until("events on both failed backups", || {
+        let ev = our_events(&server);
+        about(&ev, "nightly-1").len() == 1 && about(&ev, "nightly-2").len() == 1
+    })
+    .await;
+    let events = our_events(&server);
+    let failed = about(&events, "nightly-1")[0];
+    assert_eq!(failed["type"], "Warning");
+    assert_eq!(failed["reason"], "BackupFailed");
+    assert_eq!(failed["metadata"]["namespace"], "velero");
+    assert_eq!(
+        failed["involvedObject"],
+        json!({"apiVersion": "velero.io/v1", "kind": "Backup", "name": "nightly-1", "namespace": "velero"})
+    );
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("ServerRestarted: found a backup with status"),
+        "{failed}"
+    );
+    assert_eq!(failed["source"]["component"], "backupscope");
+    let name = failed["metadata"]["name"].as_str().unwrap();
+    assert!(name.starts_with("nightly-1.bs") && name.len() == "nightly-1.bs".len() + 16);
+    let partial = about(&events, "nightly-2")[0];
+    assert_eq!(partial["reason"], "BackupPartiallyFailed");
+    assert_eq!(
+        partial["message"],
+        "PartialFailure: backup task PartiallyFailed"
+    );
+
+    // A restart computes the same names, finds the events and writes nothing.
+    drop(first);
+    let second = serve(&kc, &[]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = our_events(&server);
+    assert_eq!(after.len(), 2, "{after:#?}\n{}", second.stderr());
+    assert_eq!(
+        after[0]["metadata"]["resourceVersion"],
+        events[0]["metadata"]["resourceVersion"]
+    );
+    assert!(about(&after, "ack-failed").is_empty());
+    drop(second);
+
+    // `--emit-events on` also covers ACK.
+    let third = serve(&kc, &["--emit-events", "on"]).await;
+    wait_until("the ACK task's event", || {
+        about(&our_events(&server), "ack-failed").len() == 1
+    })
+    .await;
+    let ev = our_events(&server);
+    let ack = about(&ev, "ack-failed")[0];
+    assert_eq!(ack["involvedObject"]["kind"], "ApplicationBackup");
+    assert_eq!(ack["message"], "VaultError: backup vault is unavailable");
+    drop(third);
+    server.shutdown().await;
+}
+
+fn holder(server: &TestApiServer) -> Option<String> {
+    server
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some("velero"),
+            "backupscope",
+        )
+        .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_lease_holder_writes_and_the_other_replica_takes_over() {
+    let server = TestApiServer::start().await.unwrap();
+    register(&server);
+    let dir = TempDir::new("event-writer-ha");
+    let kc = kubeconfig(&server, &dir);
+    let lease_duration = Duration::from_secs(3);
+    let ha = |id: &'static str| {
+        [
+            "--lease",
+            "velero/backupscope",
+            "--lease-duration",
+            "3s",
+            "--identity",
+            id,
+        ]
+    };
+    let mut a = Some(serve(&kc, &ha("replica-a")).await);
+    let mut b = Some(serve(&kc, &ha("replica-b")).await);
+    wait_until("a lease holder", || holder(&server).is_some()).await;
+    let first_holder = holder(&server).unwrap();
+
+    server
+        .apply(velero_backup("before-kill", "Failed", "boom"))
+        .unwrap();
+    wait_until("the event on before-kill", || {
+        about(&our_events(&server), "before-kill").len() == 1
+    })
+    .await;
+    let ev = our_events(&server);
+    assert_eq!(
+        about(&ev, "before-kill")[0]["reportingInstance"],
+        first_holder.as_str()
+    );
+
+    // Kill the holder; a task fails while nobody holds the lease.
+    let (killed, survivor) = if first_holder == "replica-a" {
+        (a.take(), "replica-b")
+    } else {
+        (b.take(), "replica-a")
+    };
+    drop(killed);
+    let killed_at = Instant::now();
+    server
+        .apply(velero_backup("during-handover", "Failed", "boom"))
+        .unwrap();
+    wait_until("the survivor to take the lease", || {
+        holder(&server).as_deref() == Some(survivor)
+    })
+    .await;
+    let takeover = killed_at.elapsed();
+    // The lease expires at most one duration after its last renewal; the survivor notices
+    // within one poll (a third of the duration). A second of slack for a loaded machine.
+    assert!(
+        takeover <= lease_duration + lease_duration / 3 + Duration::from_secs(1),
+        "took {takeover:?}"
+    );
+    wait_until("the event missed during the handover", || {
+        about(&our_events(&server), "during-handover").len() == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let ev = our_events(&server);
+    assert_eq!(ev.len(), 2, "nothing lost, nothing twice: {ev:#?}");
+    assert_eq!(about(&ev, "before-kill").len(), 1);
+    assert_eq!(
+        about(&ev, "during-handover")[0]["reportingInstance"],
+        survivor
+    );
+    let lease = server
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            Some("velero"),
+            "backupscope",
+        )
+        .unwrap();
+    assert_eq!(lease["spec"]["leaseTransitions"], 1, "{lease}");
+    drop((a, b));
+    server.shutdown().await;
+}
