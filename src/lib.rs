@@ -8,6 +8,7 @@ pub mod dialect;
 pub mod inventory;
 pub mod metrics;
 pub mod model;
+pub mod outbound;
 pub mod report;
 pub mod source;
 pub mod web;
