@@ -282,3 +282,91 @@ async fn only_the_lease_holder_writes_and_the_other_replica_takes_over() {
     drop((a, b));
     server.shutdown().await;
 }
+
+/// A Warning event created on the API server reaches Alertmanager's webhook through the
+/// forwarder as BackupCenterWarningEvent, and resolves after the quiet time; the sends are
+/// counted on /metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warning_events_are_forwarded_to_alertmanager_and_resolve() {
+    use support::alertmanager::{Alertmanager, Webhook};
+    let server = TestApiServer::start().await.unwrap();
+    register(&server);
+    server
+        .apply(velero_backup("nightly-9", "Failed", "boom"))
+        .unwrap();
+    let dir = TempDir::new("forwarding");
+    let kc = kubeconfig(&server, &dir);
+    let webhook = Webhook::start();
+    let alertmanager = Alertmanager::start(&webhook);
+    let am_url = format!("http://{}", alertmanager.address());
+    let serve = serve(
+        &kc,
+        &[
+            "--emit-events",
+            "off",
+            "--alertmanager-url",
+            &am_url,
+            "--alert-quiet-time",
+            "3s",
+            "--alert-resend-interval",
+            "1s",
+        ],
+    )
+    .await;
+    server
+        .apply(json!({"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": "nightly-9.abc", "namespace": "velero"},
+            "involvedObject": {"apiVersion": "velero.io/v1", "kind": "Backup",
+                               "name": "nightly-9", "namespace": "velero"},
+            "type": "Warning", "reason": "BackupFailed", "message": "boom: the bucket said no",
+            "count": 1, "firstTimestamp": now_rfc3339(), "lastTimestamp": now_rfc3339(),
+            "source": {"component": "velero-notifier"}}))
+        .unwrap();
+
+    let mut firing = None;
+    let mut resolved = None;
+    let deadline = Instant::now() + WAIT;
+    while resolved.is_none() && Instant::now() < deadline {
+        let Some(body) = webhook.recv(Duration::from_secs(1)) else {
+            continue;
+        };
+        for alert in body["alerts"].as_array().into_iter().flatten() {
+            match alert["status"].as_str() {
+                Some("firing") => firing = Some(alert.clone()),
+                Some("resolved") => resolved = Some(alert.clone()),
+                _ => {}
+            }
+        }
+    }
+    let firing = firing.unwrap_or_else(|| {
+        panic!(
+            "no firing alert\nserve:\n{}\nalertmanager:\n{}",
+            serve.stderr(),
+            alertmanager.log()
+        )
+    });
+    assert_eq!(
+        firing["labels"],
+        json!({"alertname": "BackupCenterWarningEvent", "severity": "warning",
+               "namespace": "velero", "reason": "BackupFailed", "involved_kind": "Backup",
+               "involved_name": "nightly-9", "backup": "nightly-9", "backuplocation": "default"})
+    );
+    assert_eq!(firing["annotations"]["message"], "boom: the bucket said no");
+    let resolved = resolved.expect("the alert did not resolve after the quiet time");
+    assert_eq!(resolved["labels"], firing["labels"]);
+
+    let metrics = support::http::get(&serve.url("/metrics"), &[]).await.text();
+    let line = format!("backupscope_alerts_sent_total{{alertmanager=\"{am_url}\"}} ");
+    let sent: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&line))
+        .unwrap_or_else(|| panic!("no {line} in /metrics"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(sent >= 2.0, "firing and resolved were sent: {sent}");
+    assert!(metrics.contains(&format!(
+        "backupscope_alerts_dropped_total{{alertmanager=\"{am_url}\"}} 0"
+    )));
+    server.shutdown().await;
+}

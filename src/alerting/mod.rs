@@ -1,8 +1,10 @@
 //! Alerting: the Prometheus alert rules generated from the metric declarations (`rules`), the
-//! Warning events backupscope writes on failed tasks (`events`), and the Lease that makes only
-//! one replica write them (`lease`). `serve` flattens [`AlertingArgs`] and calls [`spawn`].
+//! Warning events backupscope writes on failed tasks (`events`), the forwarding of Warning
+//! events to Alertmanager (`forward`), and the Lease that makes only one replica write events
+//! and forward alerts (`lease`). `serve` flattens [`AlertingArgs`] and calls [`spawn`].
 
 pub mod events;
+pub mod forward;
 pub mod lease;
 pub mod rules;
 
@@ -51,6 +53,19 @@ pub struct AlertingArgs {
     /// This replica's name in the lease and on its events (the pod name, from POD_NAME).
     #[arg(long, env = "POD_NAME", value_name = "NAME")]
     pub identity: Option<String>,
+    /// Forward the backup center's Warning events as alerts (BackupCenterWarningEvent) to this
+    /// Alertmanager, e.g. http://alertmanager:9093; repeat for several (live clusters only).
+    #[arg(long, value_name = "URL")]
+    pub alertmanager_url: Vec<String>,
+    /// A forwarded event's alert resolves once the event has not recurred for this long.
+    #[arg(long, default_value = "15m", value_parser = duration, value_name = "DURATION")]
+    pub alert_quiet_time: Duration,
+    /// Firing alerts are sent again this often, so a restarted Alertmanager learns them.
+    #[arg(long, default_value = "1m", value_parser = duration, value_name = "DURATION")]
+    pub alert_resend_interval: Duration,
+    /// Alerts waiting per Alertmanager; beyond it new alerts are dropped (and counted).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub alert_queue: usize,
 }
 
 impl AlertingArgs {
@@ -62,14 +77,15 @@ impl AlertingArgs {
     }
 }
 
-/// Starts what `args` asks for on a live cluster: the lease loop (when configured) and the
-/// events writer. Returns the tasks so `serve` can stop them.
+/// Starts what `args` asks for on a live cluster: the lease loop (when configured), the
+/// events writer and the Alertmanager forwarder. Returns the tasks so `serve` can stop them;
+/// `Err` for an unusable Alertmanager URL.
 pub fn spawn(
     args: &AlertingArgs,
     client: &kube::Client,
     inventory: Arc<RwLock<Inventory>>,
     engine: Option<Engine>,
-) -> Vec<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let mut tasks = Vec::new();
     let instance = args.identity();
     let leadership = match &args.lease {
@@ -88,6 +104,21 @@ pub fn spawn(
         }
         None => lease::Leadership::solo(),
     };
+    if !args.alertmanager_url.is_empty() {
+        let leader = leadership.clone();
+        tasks.extend(forward::spawn(
+            forward::ForwardConfig {
+                urls: args.alertmanager_url.clone(),
+                quiet: args.alert_quiet_time,
+                resend: args.alert_resend_interval,
+                queue: args.alert_queue,
+                every: args.event_interval,
+            },
+            inventory.clone(),
+            engine,
+            move || leader.is_leader(),
+        )?);
+    }
     if args.emit_events != events::EmitEvents::Off {
         let writer = events::EventWriter {
             client: client.clone(),
@@ -102,5 +133,5 @@ pub fn spawn(
             writer.run(move || leadership.is_leader()).await
         }));
     }
-    tasks
+    Ok(tasks)
 }

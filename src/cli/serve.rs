@@ -104,7 +104,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
                 &client,
                 inventory.clone(),
                 args.source.engine.engine(),
-            ));
+            )?);
             health = Some(h);
         }
     }
