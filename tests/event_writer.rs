@@ -356,17 +356,74 @@ async fn warning_events_are_forwarded_to_alertmanager_and_resolve() {
     assert_eq!(resolved["labels"], firing["labels"]);
 
     let metrics = support::http::get(&serve.url("/metrics"), &[]).await.text();
-    let line = format!("backupscope_alerts_sent_total{{alertmanager=\"{am_url}\"}} ");
-    let sent: f64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(&line))
-        .unwrap_or_else(|| panic!("no {line} in /metrics"))
-        .trim()
-        .parse()
-        .unwrap();
+    let sent = metric(&metrics, "backupscope_alerts_sent_total", &am_url).expect("sent count");
     assert!(sent >= 2.0, "firing and resolved were sent: {sent}");
-    assert!(metrics.contains(&format!(
-        "backupscope_alerts_dropped_total{{alertmanager=\"{am_url}\"}} 0"
-    )));
+    assert_eq!(
+        metric(&metrics, "backupscope_alerts_dropped_total", &am_url),
+        Some(0.0)
+    );
+    server.shutdown().await;
+}
+
+fn metric(metrics: &str, family: &str, alertmanager: &str) -> Option<f64> {
+    let prefix = format!("{family}{{alertmanager=\"{alertmanager}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// An Alertmanager that never answers: each alert is either dropped from the full queue
+/// (capacity 1) or lost after the sender's retries; every one is counted, none sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undeliverable_alerts_are_counted_as_dropped_and_send_errors() {
+    let server = TestApiServer::start().await.unwrap();
+    register(&server);
+    let dir = TempDir::new("forwarding-down");
+    let kc = kubeconfig(&server, &dir);
+    // A port nobody listens on: bound, then released.
+    let dead = format!("http://127.0.0.1:{}", support::prometheus::free_port());
+    let serve = serve(
+        &kc,
+        &[
+            "--emit-events",
+            "off",
+            "--alertmanager-url",
+            &dead,
+            "--alert-queue",
+            "1",
+        ],
+    )
+    .await;
+    for i in 0..3 {
+        server
+            .apply(json!({"apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": format!("bsl.{i}"), "namespace": "velero"},
+                "involvedObject": {"kind": "BackupStorageLocation", "name": "default",
+                                   "namespace": "velero"},
+                "type": "Warning", "reason": "BackupStorageLocationUnavailable",
+                "message": "403", "count": 1, "lastTimestamp": now_rfc3339()}))
+            .unwrap();
+    }
+    let deadline = Instant::now() + WAIT;
+    let last = loop {
+        let text = support::http::get(&serve.url("/metrics"), &[]).await.text();
+        let dropped = metric(&text, "backupscope_alerts_dropped_total", &dead);
+        if dropped == Some(3.0) || Instant::now() >= deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        metric(&last, "backupscope_alerts_dropped_total", &dead),
+        Some(3.0),
+        "{}",
+        serve.stderr()
+    );
+    assert_eq!(
+        metric(&last, "backupscope_alerts_sent_total", &dead),
+        Some(0.0)
+    );
+    assert!(metric(&last, "backupscope_alerts_send_errors_total", &dead).unwrap() >= 1.0);
     server.shutdown().await;
 }
