@@ -220,6 +220,29 @@ async fn check_names(p: &Pipeline) {
     );
 }
 
+/// Waits for the failed, partially failed and vault alerts the example must raise; panics
+/// naming the ones that did not arrive.
+fn delivered(
+    p: &Pipeline,
+    failed: &[&str],
+    partial: &[&str],
+    vault: &str,
+) -> BTreeMap<(String, String), Received> {
+    let mut expected: BTreeSet<(String, String)> = BTreeSet::new();
+    expected.extend(keys("BackupCenterBackupFailed", failed));
+    expected.extend(keys("BackupCenterBackupPartiallyFailed", partial));
+    expected.extend(keys("BackupCenterVaultUnavailable", &[vault]));
+    let got = p.collect(&expected);
+    let missing: Vec<_> = expected.iter().filter(|k| !got.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty(),
+        "not delivered: {missing:?}\ngot: {:?}\n{}",
+        got.keys(),
+        p.context()
+    );
+    got
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_example_raises_the_broken_vault_and_the_failed_tasks() {
     let p = pipeline("ack-cluster").await;
@@ -232,18 +255,7 @@ async fn ack_example_raises_the_broken_vault_and_the_failed_tasks() {
         "weekly-full-20261108020000",
     ];
     let partial = ["prod-daily-20261121040100", "shop-release-1119"];
-    let mut expected: BTreeSet<(String, String)> = BTreeSet::new();
-    expected.extend(keys("BackupCenterBackupFailed", &failed));
-    expected.extend(keys("BackupCenterBackupPartiallyFailed", &partial));
-    expected.extend(keys("BackupCenterVaultUnavailable", &["shared-oss-vault"]));
-    let got = p.collect(&expected);
-    let missing: Vec<_> = expected.iter().filter(|k| !got.contains_key(*k)).collect();
-    assert!(
-        missing.is_empty(),
-        "not delivered: {missing:?}\ngot: {:?}\n{}",
-        got.keys(),
-        p.context()
-    );
+    let got = delivered(&p, &failed, &partial, "shared-oss-vault");
 
     let instance = p.serve.address().to_string();
     let vault = &got[&(
@@ -326,18 +338,7 @@ async fn velero_example_raises_the_broken_vault_and_the_failed_tasks() {
         "weekly-offsite-20261121030014",
     ];
     let partial = ["daily-full-20261121020023", "every-6h-apps-20261123122102"];
-    let mut expected: BTreeSet<(String, String)> = BTreeSet::new();
-    expected.extend(keys("BackupCenterBackupFailed", &failed));
-    expected.extend(keys("BackupCenterBackupPartiallyFailed", &partial));
-    expected.extend(keys("BackupCenterVaultUnavailable", &["offsite-s3"]));
-    let got = p.collect(&expected);
-    let missing: Vec<_> = expected.iter().filter(|k| !got.contains_key(*k)).collect();
-    assert!(
-        missing.is_empty(),
-        "not delivered: {missing:?}\ngot: {:?}\n{}",
-        got.keys(),
-        p.context()
-    );
+    let got = delivered(&p, &failed, &partial, "offsite-s3");
 
     let instance = p.serve.address().to_string();
     let vault = &got[&("BackupCenterVaultUnavailable".into(), "offsite-s3".into())];

@@ -3,6 +3,8 @@
 //! with two replicas and a Lease, only the holder writes, and when it is killed the other takes
 //! over within the lease duration and writes what was missed, with nothing written twice.
 
+#[path = "support/cluster.rs"]
+mod cluster;
 mod support;
 
 use serde_json::{Value, json};
@@ -10,34 +12,13 @@ use std::ffi::OsString;
 use std::time::{Duration, Instant};
 use support::serve::Serve;
 use support::tempdir::TempDir;
-use testapiserver::{ResourceType, TestApiServer};
+use testapiserver::TestApiServer;
 
 const WAIT: Duration = Duration::from_secs(30);
 
 fn register(server: &TestApiServer) {
-    for (kind, plural) in [
-        ("BackupStorageLocation", "backupstoragelocations"),
-        ("Backup", "backups"),
-        ("Schedule", "schedules"),
-        ("Restore", "restores"),
-        ("PodVolumeBackup", "podvolumebackups"),
-    ] {
-        server.register(ResourceType::new("velero.io", "v1", kind, plural, true));
-    }
-    for (kind, plural) in [
-        ("BackupLocation", "backuplocations"),
-        ("ApplicationBackup", "applicationbackups"),
-        ("BackupSchedule", "backupschedules"),
-        ("ApplicationRestore", "applicationrestores"),
-    ] {
-        server.register(ResourceType::new(
-            "csdr.alibabacloud.com",
-            "v1beta1",
-            kind,
-            plural,
-            true,
-        ));
-    }
+    cluster::register_velero(server);
+    cluster::register_ack(server);
     server
         .apply(
             json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",

@@ -44,6 +44,18 @@ struct Sent {
     alert: AmAlert,
 }
 
+impl Sent {
+    fn of(e: &EventEntry, now: Timestamp, resolved: bool, alert: AmAlert) -> Self {
+        Sent {
+            count: e.count,
+            last: e.last_timestamp,
+            sent_at: now,
+            resolved,
+            alert,
+        }
+    }
+}
+
 /// Decides which alerts to send, from one look at the events to the next.
 #[derive(Debug)]
 pub struct Tracker {
@@ -128,30 +140,12 @@ impl Tracker {
                     if previous.is_some_and(|s| !s.resolved) {
                         out.push(a.clone());
                     }
-                    self.sent.insert(
-                        key,
-                        Sent {
-                            count: e.count,
-                            last: e.last_timestamp,
-                            sent_at: now,
-                            resolved: true,
-                            alert: a,
-                        },
-                    );
+                    self.sent.insert(key, Sent::of(e, now, true, a));
                 }
                 _ if changed => {
                     let a = alert(e, ends_at, now);
                     out.push(a.clone());
-                    self.sent.insert(
-                        key,
-                        Sent {
-                            count: e.count,
-                            last: e.last_timestamp,
-                            sent_at: now,
-                            resolved: false,
-                            alert: a,
-                        },
-                    );
+                    self.sent.insert(key, Sent::of(e, now, false, a));
                 }
                 Some(s) if !s.resolved && is_quiet => {
                     let mut a = s.alert.clone();
