@@ -1,6 +1,7 @@
 //! backupscope: observability for Kubernetes backup centers (Alibaba Cloud ACK backup center,
 //! upstream Velero). Data flows one way: sources -> inventory -> views.
 
+pub mod alerting;
 pub mod center;
 pub mod cli;
 pub mod dashboards;
@@ -8,6 +9,7 @@ pub mod dialect;
 pub mod inventory;
 pub mod metrics;
 pub mod model;
+pub mod outbound;
 pub mod report;
 pub mod source;
 pub mod web;

@@ -25,6 +25,8 @@ const ARTEFACTS: &[(&[&str], &str)] = &[
         &["dashboards", "--dashboard", "backup-health"],
         "dashboards/backup-health.json",
     ),
+    (&["rules"], "rules/backupscope.rules.yaml"),
+    (&["rules", "--prometheusrule"], "rules/prometheusrule.yaml"),
 ];
 
 #[test]

@@ -4,7 +4,9 @@
 pub mod dashboards;
 pub mod describe;
 pub mod duration;
+pub mod events;
 pub mod output;
+pub mod rules;
 pub mod serve;
 pub mod snapshot;
 pub mod status;
@@ -47,6 +49,13 @@ pub enum Command {
     /// Write the Grafana dashboards (Backup Locations, Backup Operation Status, Addon Status,
     /// Backup Health), generated from the metric declarations; dashboards/ is this output.
     Dashboards(dashboards::DashboardsArgs),
+    /// Print the Prometheus alert rules generated from the metric declarations (a plain rule
+    /// file, or a PrometheusRule with --prometheusrule); rules/ holds the defaults' output.
+    Rules(rules::RulesArgs),
+    /// List the backup center's Warning events with the task, vault or component each belongs
+    /// to, its phase and reason class (`kubectl get events --field-selector type!=Normal`,
+    /// enriched); --watch follows a live cluster.
+    Events(events::EventsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +234,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Serve(args) => serve::run(args).await,
         Command::Metrics => Ok(crate::metrics::families::reference()),
         Command::Dashboards(args) => dashboards::run(&args),
+        Command::Rules(args) => rules::run(&args),
+        Command::Events(args) if args.watch => events::watch(&args).await,
+        Command::Events(args) => {
+            let loaded = load(&args.source).await?;
+            crate::report::events::EventsReport::build(&loaded.center()).render(
+                loaded.now,
+                args.output,
+                output::colour_enabled(),
+            )
+        }
         Command::Snapshot(args) => {
             let (targets, objects) = list_cluster(&args.kube).await?;
             let (files, count) = snapshot::write(&args.out, &targets, objects)?;

@@ -48,6 +48,8 @@ pub struct ServeArgs {
     /// Do not export this per-object family (repeatable), to cut series cost.
     #[arg(long, value_name = "FAMILY", value_parser = parse_optional_family)]
     pub disable_metric: Vec<String>,
+    #[command(flatten)]
+    pub alerting: Box<crate::alerting::AlertingArgs>,
 }
 
 /// A push more often than every second would be a busy loop; less often than daily, no
@@ -114,6 +116,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
     )
     .and_then(|()| std::io::stdout().flush());
     if let Some(client) = client {
+        tasks.extend(crate::alerting::spawn(
+            &args.alerting,
+            &client,
+            inventory.clone(),
+            args.source.engine.engine(),
+        )?);
         let h = Arc::new(SourceHealth::new());
         tasks.push(tokio::spawn(live::follow(
             client,

@@ -183,6 +183,12 @@ impl Collector {
             series: center_series.to_vec(),
         };
         self.own(center, health, &mut out);
+        for (family, rows) in crate::alerting::forward::stats() {
+            out.family(family);
+            for (alertmanager, value) in rows {
+                out.sample(family, [alertmanager.as_str()], value);
+            }
+        }
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {

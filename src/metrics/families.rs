@@ -469,6 +469,39 @@ pub const SERIES: Declared<1> = Declared::new(
     [Label::open("family", "metric family name")],
 );
 
+// Alert forwarding (issue 8): the backup center's Warning events sent to Alertmanager.
+pub const ALERTMANAGER: Label = Label::open(
+    "alertmanager",
+    "Alertmanager URL, as given to `--alertmanager-url`",
+);
+pub const ALERTS_SENT: Declared<1> = Declared::new(
+    Family::counter(
+        "backupscope_alerts_sent_total",
+        "Alerts (forwarded Warning events, firing or resolved) Alertmanager accepted.",
+    ),
+    Section::Own,
+    Scope::Own,
+    [ALERTMANAGER],
+);
+pub const ALERTS_SEND_ERRORS: Declared<1> = Declared::new(
+    Family::counter(
+        "backupscope_alerts_send_errors_total",
+        "Requests to Alertmanager that failed after their retries, or that it rejected.",
+    ),
+    Section::Own,
+    Scope::Own,
+    [ALERTMANAGER],
+);
+pub const ALERTS_DROPPED: Declared<1> = Declared::new(
+    Family::counter(
+        "backupscope_alerts_dropped_total",
+        "Alerts lost: the send queue was full, or Alertmanager did not take them after the retries.",
+    ),
+    Section::Own,
+    Scope::Own,
+    [ALERTMANAGER],
+);
+
 /// Every family, in exposition order.
 pub const ALL: &[&dyn Describe] = &[
     &BACKUPLOCATION_INFO,
@@ -501,6 +534,9 @@ pub const ALL: &[&dyn Describe] = &[
     &WATCH_EVENTS,
     &LAST_SCRAPE_DURATION,
     &SERIES,
+    &ALERTS_SENT,
+    &ALERTS_SEND_ERRORS,
+    &ALERTS_DROPPED,
 ];
 
 /// Families a user may turn off (`--disable-metric`) to cut cost: the per-object ones.

@@ -141,7 +141,7 @@ pub(crate) fn hex_u64(hash: u64, out: &mut [u8; 16]) -> &[u8] {
 
 /// FNV-1a: stable across Rust versions and platforms (std's hasher is not), so a capped value
 /// names the same series after an upgrade.
-fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         hash ^= u64::from(b);

@@ -4,6 +4,7 @@
 //! Each test crate includes this module with `mod support;` and uses a part of it.
 #![allow(dead_code)]
 
+pub mod alertmanager;
 pub mod builders;
 pub mod fixture;
 pub mod golden;

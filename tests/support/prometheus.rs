@@ -45,6 +45,16 @@ impl Default for PrometheusOptions {
     }
 }
 
+/// Rule evaluation and alert delivery, for [`Prometheus::start_alerting`].
+#[derive(Debug, Clone)]
+pub struct AlertingOptions {
+    /// Rule files Prometheus loads (`rule_files`).
+    pub rule_files: Vec<PathBuf>,
+    /// Alertmanagers (`host:port`) it sends alerts to.
+    pub alertmanagers: Vec<String>,
+    pub evaluation_interval: Duration,
+}
+
 /// One instant-vector element: its labels and value.
 pub type Sample = (BTreeMap<String, String>, f64);
 
@@ -66,7 +76,7 @@ impl Prometheus {
 
     /// Starts Prometheus and waits until `/-/ready` answers 200.
     pub async fn start(options: PrometheusOptions) -> Prometheus {
-        Self::start_labelled(options, &[]).await
+        Self::start_with(options, &[], None).await
     }
 
     /// Like [`Prometheus::start`], and every series scraped by job `job` gets the target label
@@ -76,11 +86,37 @@ impl Prometheus {
         options: PrometheusOptions,
         target_labels: &[(&str, &str, &str)],
     ) -> Prometheus {
+        Self::start_with(options, target_labels, None).await
+    }
+
+    /// Like [`Prometheus::start`], also evaluating rule files and sending alerts to
+    /// Alertmanagers.
+    pub async fn start_alerting(
+        options: PrometheusOptions,
+        alerting: AlertingOptions,
+    ) -> Prometheus {
+        Self::start_with(options, &[], Some(alerting)).await
+    }
+
+    async fn start_with(
+        options: PrometheusOptions,
+        target_labels: &[(&str, &str, &str)],
+        alerting: Option<AlertingOptions>,
+    ) -> Prometheus {
         let binary = Self::binary();
         let dir = TempDir::new("prometheus");
         let config_path = dir.path().join("prometheus.yml");
-        std::fs::write(&config_path, config_yaml(&options, target_labels))
-            .expect("write prometheus.yml");
+        let mut config = config_yaml(&options, target_labels);
+        if let Some(alerting) = &alerting {
+            let interval = alerting.evaluation_interval.as_millis().max(1);
+            config = config.replacen(
+                "global:\n",
+                &format!("global:\n  evaluation_interval: {interval}ms\n"),
+                1,
+            );
+            config.push_str(&alerting_yaml(alerting));
+        }
+        std::fs::write(&config_path, config).expect("write prometheus.yml");
         let log_path = dir.path().join("prometheus.log");
         let log = std::fs::File::create(&log_path).expect("create prometheus.log");
         let port = free_port();
@@ -314,6 +350,21 @@ fn config_yaml(options: &PrometheusOptions, target_labels: &[(&str, &str, &str)]
         }
     }
     yaml
+}
+
+fn alerting_yaml(alerting: &AlertingOptions) -> String {
+    let json = |s: &str| serde_json::Value::from(s).to_string();
+    let files: Vec<String> = alerting
+        .rule_files
+        .iter()
+        .map(|p| json(&p.to_string_lossy()))
+        .collect();
+    let managers: Vec<String> = alerting.alertmanagers.iter().map(|a| json(a)).collect();
+    format!(
+        "rule_files: [{}]\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [{}]\n",
+        files.join(", "),
+        managers.join(", ")
+    )
 }
 
 /// A loopback port that was free a moment ago (for a server that binds it right after).

@@ -43,3 +43,25 @@ pub fn check_metrics(exposition: &[u8]) -> Result<(), String> {
         ))
     }
 }
+
+/// Runs `promtool <args>` in `dir`; `Err` holds its output when it fails.
+pub fn run(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> Result<String, String> {
+    let output = Command::new(promtool())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .map_err(|error| format!("cannot run promtool: {error}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.status.success() {
+        Ok(text)
+    } else {
+        Err(format!(
+            "promtool {args:?} exited with {}:\n{text}",
+            output.status
+        ))
+    }
+}

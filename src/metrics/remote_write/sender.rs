@@ -1,4 +1,5 @@
-//! Sending remote-write requests: headers, batching, staleness, retries.
+//! Sending remote-write requests: headers, batching, staleness; the retries are the shared
+//! outbound client's (`crate::outbound`).
 
 use std::{
     collections::HashSet,
@@ -7,16 +8,9 @@ use std::{
 };
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::{
-    Method, Request, StatusCode, Uri,
-    header::{self, HeaderMap, HeaderName, HeaderValue},
-};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::{
-    client::legacy::{Client, connect::HttpConnector},
-    rt::TokioExecutor,
-};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+use crate::outbound::{Endpoint, EndpointError, Failure, Retry};
 
 use super::{
     Label, TimeSeries,
@@ -37,10 +31,6 @@ const RESERVED_HEADERS: [&str; 7] = [
     "host",
     "transfer-encoding",
 ];
-
-/// How much of a receiver's answer is kept for the log: receivers explain a rejection in the
-/// body, and a few KiB of it is all anyone reads.
-const MAX_RESPONSE_BODY_BYTES: usize = 4096;
 
 /// Where and how to push.
 #[derive(Debug, Clone)]
@@ -137,16 +127,8 @@ pub enum RemoteWriteError {
 /// (a deleted backup task) is ended with a stale marker rather than lingering for the five
 /// minutes of Prometheus' lookback.
 pub struct RemoteWriter {
-    transport: Transport,
-    uri: Uri,
-    /// The URL as it may appear in logs (no credentials are allowed in it).
-    url: String,
-    headers: HeaderMap,
-    timeout: Duration,
+    endpoint: Endpoint,
     max_series_per_request: usize,
-    max_attempts: u32,
-    min_backoff: Duration,
-    max_backoff: Duration,
     /// Label sets the receiver may hold a live (non-stale) value for.
     live: HashSet<Vec<Label>>,
 }
@@ -155,7 +137,7 @@ impl std::fmt::Debug for RemoteWriter {
     // Not derived: the headers may hold a token.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteWriter")
-            .field("url", &self.url)
+            .field("url", &self.endpoint.url())
             .field("live_series", &self.live.len())
             .finish_non_exhaustive()
     }
@@ -166,35 +148,23 @@ impl RemoteWriter {
     ///
     /// `https://` URLs use the system's root certificates; they must be loadable.
     pub fn new(config: RemoteWriteConfig) -> Result<Self, RemoteWriteError> {
-        let invalid_url = |reason| RemoteWriteError::InvalidUrl {
-            url: config.url.clone(),
-            reason,
+        let retry = Retry {
+            timeout: config.timeout,
+            max_attempts: config.max_attempts,
+            min_backoff: config.min_backoff,
+            max_backoff: config.max_backoff,
         };
-        let uri: Uri = config.url.parse().map_err(|_| invalid_url("not a URL"))?;
-        let authority = uri.authority().ok_or_else(|| invalid_url("no host"))?;
-        if authority.as_str().contains('@') {
-            return Err(invalid_url(
-                "credentials in the URL are not supported; use a header or a bearer token file",
-            ));
-        }
-        let transport = match uri.scheme_str() {
-            Some("http") => Transport::Http(client(HttpConnector::new())),
-            Some("https") => {
-                let connector = HttpsConnectorBuilder::new()
-                    .with_provider_and_native_roots(
-                        tokio_rustls::rustls::crypto::ring::default_provider(),
-                    )
-                    .map_err(|source| RemoteWriteError::RootCertificates {
-                        url: config.url.clone(),
-                        source,
-                    })?
-                    .https_only()
-                    .enable_http1()
-                    .build();
-                Transport::Https(client(connector))
-            }
-            _ => return Err(invalid_url("the scheme must be http or https")),
-        };
+        let endpoint =
+            Endpoint::new(&config.url, "Remote write", retry).map_err(|error| match error {
+                EndpointError::InvalidUrl { reason } => RemoteWriteError::InvalidUrl {
+                    url: config.url.clone(),
+                    reason,
+                },
+                EndpointError::RootCertificates(source) => RemoteWriteError::RootCertificates {
+                    url: config.url.clone(),
+                    source,
+                },
+            })?;
 
         let mut headers = HeaderMap::new();
         for (name, value) in &config.headers {
@@ -231,15 +201,8 @@ impl RemoteWriter {
         );
 
         Ok(RemoteWriter {
-            transport,
-            uri,
-            url: config.url,
-            headers,
-            timeout: config.timeout,
+            endpoint: endpoint.with_headers(headers),
             max_series_per_request: config.max_series_per_request.max(1),
-            max_attempts: config.max_attempts.max(1),
-            min_backoff: config.min_backoff,
-            max_backoff: config.max_backoff.max(config.min_backoff),
             live: HashSet::new(),
         })
     }
@@ -302,7 +265,7 @@ impl RemoteWriter {
             request.clear();
             encode_write_request(batch.iter().copied(), timestamp_ms, &mut request);
             let body = Bytes::from(compress(&request)?);
-            match self.send_with_retries(body).await {
+            match self.endpoint.send(body).await {
                 Ok(retries) => {
                     outcome.requests += 1;
                     outcome.retries += retries;
@@ -323,7 +286,7 @@ impl RemoteWriter {
                 }) => {
                     let sent = index * self.max_series_per_request;
                     return Err(RemoteWriteError::Unavailable {
-                        url: self.url.clone(),
+                        url: self.endpoint.url().to_string(),
                         attempts,
                         last_error,
                         unsent_series: items.len() - sent,
@@ -334,7 +297,7 @@ impl RemoteWriter {
         match rejected {
             None => Ok(outcome),
             Some((status, body)) => Err(RemoteWriteError::Rejected {
-                url: self.url.clone(),
+                url: self.endpoint.url().to_string(),
                 status,
                 body,
                 rejected_series,
@@ -342,146 +305,6 @@ impl RemoteWriter {
             }),
         }
     }
-
-    /// Sends one request until it gets a final answer; returns the number of retries.
-    async fn send_with_retries(&self, body: Bytes) -> Result<usize, Failure> {
-        let mut backoff = self.min_backoff;
-        let mut attempt = 1;
-        loop {
-            let (error, retry_after) = match self.send_once(body.clone()).await {
-                Ok(Answer { status, .. }) if status.is_success() => return Ok(attempt as usize - 1),
-                Ok(Answer {
-                    status,
-                    body,
-                    retry_after,
-                }) if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
-                    (format!("HTTP {status}: {body}"), retry_after)
-                }
-                Ok(Answer { status, body, .. }) => {
-                    tracing::error!(
-                        url = %self.url,
-                        status = status.as_u16(),
-                        error = %body,
-                        "Remote write receiver rejected a request; its series are dropped."
-                    );
-                    return Err(Failure::Rejected {
-                        status,
-                        body,
-                        retries: attempt as usize - 1,
-                    });
-                }
-                Err(error) => (error, None),
-            };
-            if attempt >= self.max_attempts {
-                tracing::error!(
-                    url = %self.url,
-                    attempts = attempt,
-                    error = %error,
-                    "Remote write receiver kept failing; giving up on this push."
-                );
-                return Err(Failure::Unavailable {
-                    attempts: attempt,
-                    last_error: error,
-                });
-            }
-            let delay = retry_after.unwrap_or(backoff).min(self.max_backoff);
-            tracing::warn!(
-                url = %self.url,
-                attempt,
-                retry_in_ms = delay.as_millis() as u64,
-                error = %error,
-                "Remote write request failed; retrying."
-            );
-            tokio::time::sleep(delay).await;
-            backoff = (backoff * 2).min(self.max_backoff);
-            attempt += 1;
-        }
-    }
-
-    /// One HTTP exchange; `Err` is a transport failure or a timeout, described for the log.
-    async fn send_once(&self, body: Bytes) -> Result<Answer, String> {
-        let mut request = Request::builder()
-            .method(Method::POST)
-            .uri(self.uri.clone())
-            .body(Full::new(body))
-            .map_err(|error| format!("cannot build the request: {error}"))?;
-        *request.headers_mut() = self.headers.clone();
-        let exchange = async {
-            let response = self.transport.request(request).await.map_err(|error| {
-                // The legacy client's Display hides the cause (refused, reset, ...).
-                let cause = std::error::Error::source(&error).map(|c| format!(": {c}"));
-                format!("{error}{}", cause.unwrap_or_default())
-            })?;
-            let status = response.status();
-            let retry_after = response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = match Limited::new(response.into_body(), MAX_RESPONSE_BODY_BYTES)
-                .collect()
-                .await
-            {
-                Ok(collected) => String::from_utf8_lossy(&collected.to_bytes())
-                    .trim()
-                    .to_owned(),
-                Err(_) => {
-                    format!("(response body unreadable or over {MAX_RESPONSE_BODY_BYTES} bytes)")
-                }
-            };
-            Ok(Answer {
-                status,
-                body,
-                retry_after,
-            })
-        };
-        tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| format!("no answer within {:?}", self.timeout))?
-    }
-}
-
-struct Answer {
-    status: StatusCode,
-    body: String,
-    retry_after: Option<Duration>,
-}
-
-enum Failure {
-    Rejected {
-        status: StatusCode,
-        body: String,
-        retries: usize,
-    },
-    Unavailable {
-        attempts: u32,
-        last_error: String,
-    },
-}
-
-enum Transport {
-    Http(Client<HttpConnector, Full<Bytes>>),
-    Https(Client<HttpsConnector<HttpConnector>, Full<Bytes>>),
-}
-
-impl Transport {
-    async fn request(
-        &self,
-        request: Request<Full<Bytes>>,
-    ) -> Result<hyper::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
-        match self {
-            Transport::Http(client) => client.request(request).await,
-            Transport::Https(client) => client.request(request).await,
-        }
-    }
-}
-
-fn client<C>(connector: C) -> Client<C, Full<Bytes>>
-where
-    C: hyper_util::client::legacy::connect::Connect + Clone,
-{
-    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 fn bearer_header(path: &Path) -> Result<HeaderValue, RemoteWriteError> {
