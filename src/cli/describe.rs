@@ -118,6 +118,9 @@ impl VaultDescription {
             }
             out.push_str(&t.render());
         }
+        if let Some(p) = &self.probe {
+            out.push_str(&crate::report::probe::describe_lines(p, now));
+        }
         events_section(&mut out, now, &self.events);
         Ok(out)
     }

@@ -49,7 +49,7 @@ pub struct ServeArgs {
     pub disable_metric: Vec<String>,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::model::cadence::go_duration_seconds(s)
         .map(Duration::from_secs_f64)
         .map_err(|e| e.to_string())

@@ -27,6 +27,9 @@ pub struct VaultDescription {
     pub task_counts: OutcomeCounts,
     pub recent_tasks: Vec<TaskLine>,
     pub events: Vec<EventRow>,
+    /// backupscope's own probe of the bucket, when one ran (`describe --probe`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<crate::vault::ProbeResult>,
 }
 
 #[derive(Debug, Serialize)]
@@ -177,6 +180,7 @@ pub fn describe_vault(
             .into_iter()
             .map(EventRow::from)
             .collect(),
+        probe: None,
     })
 }
 

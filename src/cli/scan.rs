@@ -1,0 +1,48 @@
+//! `backupscope scan [VAULT]`: what each vault's bucket holds under `backups/`, held against
+//! the cluster's tasks on that vault.
+
+use super::SourceArgs;
+use super::output::{self, Format};
+use super::probe::{VaultArgs, select};
+use crate::report::probe::ScanReport;
+use crate::vault::client::{self, VaultKey};
+use crate::vault::scan::{ClusterTask, ScanResult, scan};
+use clap::Args;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The vault to scan; all when omitted.
+    pub name: Option<String>,
+    /// Only vaults in this namespace.
+    #[arg(short, long)]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    /// Give up on one vault's scan after this long.
+    #[arg(long, default_value = "5m", value_parser = super::serve::parse_duration, value_name = "DURATION")]
+    pub scan_timeout: Duration,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+pub async fn run(args: ScanArgs) -> anyhow::Result<String> {
+    let loaded = super::load(&args.source).await?;
+    let vaults = select(&loaded, args.name.as_deref(), args.namespace.as_deref())?;
+    let access = args.vault.access()?;
+    let center = loaded.center();
+    let mut scans = Vec::new();
+    for v in &vaults {
+        let key = VaultKey::of(v);
+        let tasks = ClusterTask::on_vault(&center, v);
+        let result = match client::open(v, &access) {
+            Ok(store) => scan(&key, &store, &tasks, args.scan_timeout).await,
+            Err(e) => ScanResult::not_opened(&key, tasks.len(), &e),
+        };
+        scans.push(result);
+    }
+    ScanReport { scans }.render(args.output, output::colour_enabled())
+}
