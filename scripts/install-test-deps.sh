@@ -3,6 +3,7 @@
 #   prometheus             -> /usr/bin/prometheus, /usr/bin/promtool
 #   prometheus-alertmanager -> /usr/bin/prometheus-alertmanager, /usr/bin/amtool
 #   openssl                -> test certificates
+#   moto[server] (PyPI)    -> moto_server, the S3-protocol server of tests/vault_s3.rs
 set -euo pipefail
 
 need=()
@@ -10,19 +11,32 @@ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || need+=(prom
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 # openssl makes the throwaway CA and certificate of the TLS test.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
-
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
+# moto comes from PyPI, into its own virtualenv (Debian's Python refuses system-wide pip).
+need_moto=
+command -v moto_server >/dev/null 2>&1 || need_moto=1
+if [ -n "$need_moto" ]; then
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 fi
+
 if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 else
   SUDO=
 fi
-echo "installing test dependencies: ${need[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# The packages start system services; tests run their own instances on free loopback ports.
-for svc in prometheus prometheus-alertmanager; do
-  $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
-done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing test dependencies: ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The packages start system services; tests run their own instances on free loopback ports.
+  for svc in prometheus prometheus-alertmanager; do
+    $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
+  done
+fi
+if [ -n "$need_moto" ]; then
+  echo "installing test dependencies: moto[server] (PyPI) in /opt/backupscope-moto" >&2
+  $SUDO python3 -m venv /opt/backupscope-moto
+  $SUDO /opt/backupscope-moto/bin/pip install -q 'moto[server]'
+  # tests/vault_s3.rs runs its helpers with the interpreter named in this script's shebang.
+  $SUDO ln -sf /opt/backupscope-moto/bin/moto_server /usr/local/bin/moto_server
+fi

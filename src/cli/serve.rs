@@ -47,6 +47,8 @@ pub struct ServeArgs {
     /// Do not export this per-object family (repeatable), to cut series cost.
     #[arg(long, value_name = "FAMILY", value_parser = parse_optional_family)]
     pub disable_metric: Vec<String>,
+    #[command(flatten)]
+    pub probe: super::probe::ProbeArgs,
 }
 
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -100,9 +102,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
             health = Some(h);
         }
     }
-    let collector = Arc::new(Collector::new(CollectOptions {
-        disabled: args.disable_metric.iter().cloned().collect(),
-    }));
+    let vault_board =
+        args.probe
+            .start(inventory.clone(), args.source.engine.engine(), &mut tasks)?;
+    let collector = Arc::new(
+        Collector::new(CollectOptions {
+            disabled: args.disable_metric.iter().cloned().collect(),
+        })
+        .with_vault_board(vault_board),
+    );
     let state = AppState::new(
         inventory,
         health,
