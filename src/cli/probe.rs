@@ -63,13 +63,20 @@ impl VaultArgs {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct ProbeCmdArgs {
-    /// The vault to probe; all when omitted.
+/// Which vaults a `probe` or `scan` looks at.
+#[derive(Debug, Clone, Args)]
+pub struct Which {
+    /// The vault; all when omitted.
     pub name: Option<String>,
     /// Only vaults in this namespace.
     #[arg(short, long)]
     pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeCmdArgs {
+    #[command(flatten)]
+    pub which: Which,
     #[command(flatten)]
     pub source: SourceArgs,
     #[command(flatten)]
@@ -80,6 +87,11 @@ pub struct ProbeCmdArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+}
+
+/// The vaults `which` names (all when it names none), or an error naming the known ones.
+pub fn select_which(loaded: &Loaded, which: &Which) -> anyhow::Result<Vec<Vault>> {
+    select(loaded, which.name.as_deref(), which.namespace.as_deref())
 }
 
 /// The vaults a command names (all when `name` is `None`), or an error naming the known ones.
@@ -127,7 +139,7 @@ pub async fn probe_all(
 
 pub async fn run(args: ProbeCmdArgs) -> anyhow::Result<String> {
     let loaded = super::load(&args.source).await?;
-    let vaults = select(&loaded, args.name.as_deref(), args.namespace.as_deref())?;
+    let vaults = select_which(&loaded, &args.which)?;
     let probes = probe_all(&vaults, &args.vault, args.probe_concurrency).await?;
     ProbeReport { probes }.render(args.output, output::colour_enabled())
 }

@@ -3,7 +3,7 @@
 
 use super::SourceArgs;
 use super::output::{self, Format};
-use super::probe::{VaultArgs, select};
+use super::probe::{VaultArgs, Which, select_which};
 use crate::report::probe::ScanReport;
 use crate::vault::client::{self, VaultKey};
 use crate::vault::scan::{ClusterTask, ScanResult, scan};
@@ -12,11 +12,8 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// The vault to scan; all when omitted.
-    pub name: Option<String>,
-    /// Only vaults in this namespace.
-    #[arg(short, long)]
-    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub which: Which,
     #[command(flatten)]
     pub source: SourceArgs,
     #[command(flatten)]
@@ -31,7 +28,7 @@ pub struct ScanArgs {
 
 pub async fn run(args: ScanArgs) -> anyhow::Result<String> {
     let loaded = super::load(&args.source).await?;
-    let vaults = select(&loaded, args.name.as_deref(), args.namespace.as_deref())?;
+    let vaults = select_which(&loaded, &args.which)?;
     let access = args.vault.access()?;
     let center = loaded.center();
     let mut scans = Vec::new();
