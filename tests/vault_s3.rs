@@ -190,6 +190,7 @@ fn setup() -> Setup {
                     bsl("closed", "velero-prod", ""),
                     bsl("hanging", "velero-prod", ""),
                     bsl("stray", "stray", ""),
+                    bsl("tls", "velero-prod", ""),
                 ],
             ),
             (
@@ -223,8 +224,10 @@ fn setup() -> Setup {
         "hanging",
         format!("http://127.0.0.1:{hanging}"),
     );
+    // moto speaks plain HTTP: a TLS handshake with it fails.
+    map("--vault-endpoint", "tls", e.replace("http://", "https://"));
     let p = |f: &Path| f.display().to_string();
-    for v in ["healthy", "missing", "closed", "hanging", "stray"] {
+    for v in ["healthy", "missing", "closed", "hanging", "stray", "tls"] {
         map("--vault-credentials", v, p(&good));
     }
     map("--vault-credentials", "wrong-secret", p(&bad_secret));
@@ -260,7 +263,7 @@ fn probe_classifies_every_failure_against_a_real_s3_server() {
     assert!(ok, "probe failed: {stderr}");
     let doc: Value = serde_json::from_str(&stdout).expect("probe -o json");
     let rows = doc["probes"].as_array().expect("probes");
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 8);
     let case = |name: &str| {
         let r = by_name(rows, name);
         (
@@ -290,6 +293,7 @@ fn probe_classifies_every_failure_against_a_real_s3_server() {
         (false, json!("no_such_bucket"), "NoSuchBucket".into())
     );
     assert_eq!(case("closed"), (false, json!("network"), String::new()));
+    assert_eq!(case("tls"), (false, json!("tls"), String::new()));
     assert_eq!(case("hanging"), (false, json!("timeout"), String::new()));
     assert_eq!(
         case("stray"),

@@ -243,13 +243,15 @@ pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
             let network = OssNetwork::parse(&vault.network_policy)?;
             let host = endpoint::oss_endpoint(&vault.region, network)?;
             let url = endpoint::virtual_hosted(&host, &vault.bucket);
-            s3(
+            let store = s3(
                 vault,
                 access,
                 credentials.as_ref(),
                 true,
                 Some((&url, false)),
-            )?
+            )?;
+            let location = format!("oss://{}/{} ({url})", vault.bucket, prefix);
+            return Ok(at(Backend::Oss, store, location));
         }
         Backend::Gcs => gcs(vault, access, credentials.as_ref())?,
         Backend::Azure => azure(vault, access, credentials.as_ref())?,
@@ -430,4 +432,118 @@ fn azure(
             backend: "azure",
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Engine, VaultPhase};
+
+    fn vault(provider: &str, region: &str, network: &str) -> Vault {
+        Vault {
+            engine: Engine::Ack,
+            namespace: "csdr".into(),
+            name: "v".into(),
+            created: None,
+            provider: provider.into(),
+            bucket: "cnfs-oss-b".into(),
+            prefix: "/ack-prod/".into(),
+            region: region.into(),
+            network_policy: network.into(),
+            phase: VaultPhase::Available,
+            raw_phase: "Available".into(),
+            last_validation: None,
+            message: String::new(),
+            default: false,
+            access_mode: String::new(),
+            credential_secret: "secret-name".into(),
+        }
+    }
+
+    fn access() -> Access {
+        Access {
+            root: None,
+            endpoints: Vec::new(),
+            credentials: Vec::new(),
+            timeout: Duration::from_secs(1),
+            transport: Arc::new(Transport::new().expect("transport")),
+        }
+    }
+
+    #[test]
+    fn oss_vaults_use_the_regional_virtual_hosted_endpoint() {
+        let s = open(&vault("alibabacloud", "cn-hangzhou", "internal"), &access()).unwrap();
+        assert_eq!(s.backend, Backend::Oss);
+        assert_eq!(
+            s.location,
+            "oss://cnfs-oss-b/ack-prod (https://cnfs-oss-b.oss-cn-hangzhou-internal.aliyuncs.com)"
+        );
+        assert_eq!(s.path(&["backups"]).as_ref(), "ack-prod/backups");
+        let s = open(
+            &vault("velero.io/alibabacloud", "cn-beijing", "public"),
+            &access(),
+        )
+        .unwrap();
+        assert!(
+            s.location
+                .ends_with("(https://cnfs-oss-b.oss-cn-beijing.aliyuncs.com)"),
+            "{}",
+            s.location
+        );
+        let err = open(&vault("alibabacloud", "", "internal"), &access()).unwrap_err();
+        assert!(
+            matches!(err, OpenError::Endpoint(EndpointError::NoRegion)),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn providers_and_overrides() {
+        assert_eq!(Backend::of_provider("velero.io/aws"), Some(Backend::S3));
+        assert_eq!(Backend::of_provider("GCP"), Some(Backend::Gcs));
+        assert_eq!(Backend::of_provider("azure"), Some(Backend::Azure));
+        assert_eq!(Backend::of_provider("csi"), None);
+        let err = open(&vault("csi", "x", ""), &access()).unwrap_err();
+        assert!(matches!(err, OpenError::Provider(_)), "{err}");
+
+        let (sel, url) = parse_override("csdr/v=http://127.0.0.1:9000").unwrap();
+        assert_eq!(url, "http://127.0.0.1:9000");
+        let key = VaultKey {
+            namespace: "csdr".into(),
+            name: "v".into(),
+        };
+        assert!(sel.matches(&key));
+        assert!(!sel.matches(&VaultKey {
+            namespace: "velero".into(),
+            name: "v".into()
+        }));
+        let (any_ns, _) = parse_override("v=file:///x").unwrap();
+        assert!(any_ns.matches(&key));
+        for bad in ["v", "=x", "v=", "/v=x"] {
+            assert!(parse_override(bad).is_err(), "{bad}");
+        }
+
+        let mut a = access();
+        a.endpoints = vec![parse_override("v=http://user:pw@127.0.0.1:1").unwrap()];
+        let err = open(&vault("aws", "us-east-1", ""), &a)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("pw"), "{err}");
+        a.endpoints = vec![parse_override("v=ftp://x").unwrap()];
+        assert!(matches!(
+            open(&vault("aws", "", ""), &a),
+            Err(OpenError::EndpointUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_bucket_directory_is_no_such_bucket() {
+        let mut a = access();
+        a.root = Some(PathBuf::from("/nonexistent-backupscope-root"));
+        let err = open(&vault("aws", "", ""), &a).unwrap_err();
+        assert_eq!(
+            err.reason(),
+            super::super::classify::ProbeReason::NoSuchBucket
+        );
+    }
 }

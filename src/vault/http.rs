@@ -92,6 +92,16 @@ fn kind_of(e: &hyper_util::client::legacy::Error) -> HttpErrorKind {
     }
 }
 
+/// What rustls says when a handshake or certificate check fails.
+const TLS_WORDS: &[&str] = &[
+    "invalid peer certificate",
+    "certificate",
+    "handshake",
+    "corrupt message",
+    "received fatal alert",
+    "tls",
+];
+
 /// Names the failure (network or TLS) from the error chain, keeping the innermost message.
 fn describe(e: &hyper_util::client::legacy::Error) -> TransportError {
     let mut failure = TransportFailure::Network;
@@ -110,6 +120,13 @@ fn describe(e: &hyper_util::client::legacy::Error) -> TransportError {
         }
         message = format!("{message}: {s}");
         source = s.source();
+    }
+    // hyper-util boxes the connector's error twice, and a boxed io::Error's `source()` skips
+    // the rustls error inside it, so the type is often out of reach: rustls's own words are
+    // the fallback.
+    let lower = message.to_ascii_lowercase();
+    if TLS_WORDS.iter().any(|w| lower.contains(w)) {
+        failure = TransportFailure::Tls;
     }
     TransportError { failure, message }
 }
