@@ -120,13 +120,20 @@ fn hanging_listener(deadline: Duration) -> u16 {
 }
 
 fn run(args: &[String]) -> (String, String, bool) {
+    run_with_env(args, &[])
+}
+
+fn run_with_env(args: &[String], env: &[(&str, &str)]) -> (String, String, bool) {
     let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
         .args(args)
         .env_remove("BACKUPSCOPE_SNAPSHOT")
         .env_remove("BACKUPSCOPE_VAULT_ROOT")
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("run backupscope");
     (
@@ -504,4 +511,81 @@ fn serve_exports_the_probes_of_the_example_buckets() {
         );
         assert!(body.contains(&line), "missing {line}");
     }
+}
+
+#[test]
+fn credentials_from_the_environment_and_oss_key_names() {
+    let moto = Moto::start();
+    let dir = TempDir::new("vault-s3-env");
+    let mut oss = with(
+        bsl("oss-vault", "velero-prod", "cluster-a"),
+        "/spec/provider",
+        json!("alibabacloud"),
+    );
+    set_region(&mut oss);
+    write_snapshot(
+        dir.path(),
+        vec![(
+            "bsl.json",
+            vec![bsl("from-env", "velero-prod", "cluster-a"), oss],
+        )],
+    );
+    // The alibabacloud plugin's credentials file format.
+    let oss_file = dir.write(
+        "oss-credentials",
+        format!(
+            "ALIBABA_CLOUD_ACCESS_KEY_ID={}\nALIBABA_CLOUD_ACCESS_KEY_SECRET={}\n",
+            moto.key_id, moto.secret
+        ),
+    );
+    let args: Vec<String> = [
+        "probe",
+        "-o",
+        "json",
+        "--snapshot",
+        &dir.path().display().to_string(),
+        "--vault-endpoint",
+        &format!("from-env={}", moto.endpoint),
+        "--vault-endpoint",
+        &format!("oss-vault={}", moto.endpoint),
+        "--vault-credentials",
+        &format!("oss-vault={}", oss_file.display()),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (stdout, stderr, ok) = run_with_env(
+        &args,
+        &[
+            ("AWS_ACCESS_KEY_ID", &moto.key_id),
+            ("AWS_SECRET_ACCESS_KEY", &moto.secret),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let rows = doc["probes"].as_array().expect("probes");
+    for name in ["from-env", "oss-vault"] {
+        assert_eq!(
+            by_name(rows, name)["success"],
+            json!(true),
+            "{}",
+            by_name(rows, name)
+        );
+    }
+    // Without the environment, the vault without a file has no usable credentials.
+    let (stdout, _, _) = run(&args);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let row = by_name(doc["probes"].as_array().unwrap(), "from-env");
+    assert_eq!(row["success"], json!(false), "{row}");
+    assert!(!stdout.contains(&moto.secret));
+}
+
+/// An OSS region outside China: moto keeps the IAM users of `cn-*` regions in another
+/// partition, where the test's user does not exist.
+fn set_region(o: &mut Value) {
+    support::builders::set(
+        o,
+        "/spec/config",
+        json!({"region": "ap-southeast-1", "network": "internal"}),
+    );
 }
