@@ -443,6 +443,23 @@ fn describe_shows_the_probe() {
         ),
         "{stdout}"
     );
+    let mut args: Vec<String> = ["describe", "backuplocation", "healthy", "--scan"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(s.args.iter().cloned());
+    let (stdout, stderr, ok) = run(&args);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "Scan:                 4 backups in the bucket, 5 tasks in the cluster, 4 findings\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  b-notar      missing_tarball     Completed   Completed\n"),
+        "{stdout}"
+    );
     // Without --probe nothing is sent and the JSON has no probe field.
     let mut args = vec![
         "describe".to_string(),
@@ -455,6 +472,7 @@ fn describe_shows_the_probe() {
     let (stdout, _, _) = run(&args);
     let doc: Value = serde_json::from_str(&stdout).expect("json");
     assert!(doc.get("probe").is_none(), "{doc}");
+    assert!(doc.get("scan").is_none(), "{doc}");
 }
 
 #[test]

@@ -125,6 +125,9 @@ pub struct DescribeArgs {
     /// backuplocation: also probe its bucket now and show the result (see `probe`).
     #[arg(long)]
     pub probe: bool,
+    /// backuplocation: also scan its bucket's backups against the cluster (see `scan`).
+    #[arg(long)]
+    pub scan: bool,
     #[command(flatten)]
     pub vault: probe::VaultArgs,
 }
@@ -220,6 +223,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
                     if args.probe {
                         let key = crate::vault::VaultKey::of(&d.vault);
                         d.probe = probe::probe_one(&key, &loaded, &args.vault).await?;
+                    }
+                    if args.scan {
+                        let vaults =
+                            probe::select(&loaded, Some(&d.vault.name), Some(&d.vault.namespace))?;
+                        d.scan = scan::scan_all(
+                            &loaded,
+                            &vaults,
+                            &args.vault,
+                            std::time::Duration::from_secs(300),
+                        )
+                        .await?
+                        .into_iter()
+                        .next();
                     }
                     d.render(loaded.now, args.output)
                 }

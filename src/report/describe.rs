@@ -30,6 +30,9 @@ pub struct VaultDescription {
     /// backupscope's own probe of the bucket, when one ran (`describe --probe`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<crate::vault::ProbeResult>,
+    /// backupscope's scan of the bucket against the cluster, when one ran (`describe --scan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<crate::vault::ScanResult>,
 }
 
 #[derive(Debug, Serialize)]
@@ -181,6 +184,7 @@ pub fn describe_vault(
             .map(EventRow::from)
             .collect(),
         probe: None,
+        scan: None,
     })
 }
 

@@ -2,7 +2,6 @@
 //! (`crate::vault`), for the CLI (`backupscope probe|scan`, `-o json|yaml`) and `describe`.
 
 use crate::cli::output::{self, Format, Table, cell};
-use crate::model::Timestamp;
 use crate::vault::{ProbeResult, ScanResult};
 use serde::Serialize;
 use std::fmt::Write;
@@ -60,7 +59,7 @@ impl ProbeReport {
 }
 
 /// The probe lines `describe backuplocation` adds.
-pub fn describe_lines(p: &ProbeResult, now: Timestamp) -> String {
+pub fn describe_lines(p: &ProbeResult) -> String {
     let mut out = String::new();
     let mut field = |label: &str, value: &str| {
         let _ = writeln!(out, "{:<22}{}", format!("{label}:"), value);
@@ -75,11 +74,7 @@ pub fn describe_lines(p: &ProbeResult, now: Timestamp) -> String {
     }
     field(
         "Probe",
-        &format!(
-            "{summary} in {:.3}s, {} ago",
-            p.duration_seconds,
-            output::age(now, Some(p.at))
-        ),
+        &format!("{summary} in {:.3}s at {}", p.duration_seconds, p.at),
     );
     field("Probe Location", &cell(&p.location));
     if !p.folders.is_empty() {
@@ -94,6 +89,38 @@ pub fn describe_lines(p: &ProbeResult, now: Timestamp) -> String {
             Some(step) => format!("{step} failed: {}", output::text(&w.message)),
         };
         field("Probe Write", &s);
+    }
+    out
+}
+
+/// The scan lines `describe backuplocation --scan` adds: the summary and each finding.
+pub fn describe_scan_lines(s: &ScanResult) -> String {
+    let mut out = String::new();
+    let summary = match &s.error {
+        Some(e) => format!(
+            "Failed ({}): {}",
+            e.reason.as_str(),
+            output::text(&e.message)
+        ),
+        None => format!(
+            "{} backups in the bucket, {} tasks in the cluster, {} findings",
+            s.backups.len(),
+            s.cluster_tasks,
+            s.findings.len()
+        ),
+    };
+    let _ = writeln!(out, "{:<22}{summary}", "Scan:");
+    if !s.findings.is_empty() {
+        let mut t = Table::new(&["  BACKUP", "FINDING", "CLUSTER", "BUCKET"], false);
+        for f in &s.findings {
+            t.row(vec![
+                format!("  {}", cell(&f.backup)),
+                f.kind.as_str().into(),
+                cell(&f.cluster_phase),
+                cell(&f.bucket_phase),
+            ]);
+        }
+        out.push_str(&t.render());
     }
     out
 }

@@ -232,7 +232,7 @@ pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
         return Ok(at(
             Backend::File,
             store,
-            format!("file://{}", dir.display()),
+            format!("file://{}/{prefix}", dir.display()),
         ));
     }
     let backend = Backend::of_provider(&vault.provider)
