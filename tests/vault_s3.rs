@@ -248,6 +248,15 @@ fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// `backupscope <cmd> <the setup's snapshot, endpoints, credentials and timeout>`.
+    fn run(&self, cmd: &[&str]) -> (String, String, bool) {
+        let mut args: Vec<String> = cmd.iter().map(|a| a.to_string()).collect();
+        args.extend(self.args.iter().cloned());
+        run(&args)
+    }
+}
+
 fn by_name<'a>(rows: &'a [Value], name: &str) -> &'a Value {
     rows.iter()
         .find(|r| r["backupLocation"] == name)
@@ -257,15 +266,8 @@ fn by_name<'a>(rows: &'a [Value], name: &str) -> &'a Value {
 #[test]
 fn probe_classifies_every_failure_against_a_real_s3_server() {
     let s = setup();
-    let mut args = vec![
-        "probe".to_string(),
-        "-o".into(),
-        "json".into(),
-        "--probe-write".into(),
-    ];
-    args.extend(s.args.iter().cloned());
     let started = Instant::now();
-    let (stdout, stderr, ok) = run(&args);
+    let (stdout, stderr, ok) = s.run(&["probe", "-o", "json", "--probe-write"]);
     let took = started.elapsed();
     assert!(ok, "probe failed: {stderr}");
     let doc: Value = serde_json::from_str(&stdout).expect("probe -o json");
@@ -323,23 +325,12 @@ fn probe_classifies_every_failure_against_a_real_s3_server() {
         "the probe run took {took:?}"
     );
     // The canary was deleted again: the layout shows no new folder and Velero's stay valid.
-    let (again, _, _) = run(&[
-        &[
-            "probe".to_string(),
-            "healthy".into(),
-            "-o".into(),
-            "json".into(),
-        ][..],
-        &s.args[..],
-    ]
-    .concat());
+    let (again, _, _) = s.run(&["probe", "healthy", "-o", "json"]);
     let again: Value = serde_json::from_str(&again).expect("json");
     assert_eq!(again["probes"][0]["folders"], json!(["backups", "kopia"]));
 
     // Credentials never appear in any output, table or JSON, success or failure.
-    let mut table_args = vec!["probe".to_string()];
-    table_args.extend(s.args.iter().cloned());
-    let (table, table_err, _) = run(&table_args);
+    let (table, table_err, _) = s.run(&["probe"]);
     for text in [&stdout, &stderr, &table, &table_err] {
         assert!(!text.contains(&s.moto.secret), "the secret leaked:\n{text}");
         assert!(
@@ -357,14 +348,7 @@ fn probe_classifies_every_failure_against_a_real_s3_server() {
 #[test]
 fn scan_finds_what_the_test_planted() {
     let s = setup();
-    let mut args = vec![
-        "scan".to_string(),
-        "healthy".into(),
-        "-o".into(),
-        "json".into(),
-    ];
-    args.extend(s.args.iter().cloned());
-    let (stdout, stderr, ok) = run(&args);
+    let (stdout, stderr, ok) = s.run(&["scan", "healthy", "-o", "json"]);
     assert!(ok, "scan failed: {stderr}");
     let doc: Value = serde_json::from_str(&stdout).expect("scan -o json");
     let scan = &doc["scans"][0];
@@ -412,14 +396,7 @@ fn scan_finds_what_the_test_planted() {
     );
 
     // The same vault with wrong credentials: the scan says why, and finds nothing.
-    let mut args = vec![
-        "scan".to_string(),
-        "wrong-secret".into(),
-        "-o".into(),
-        "json".into(),
-    ];
-    args.extend(s.args.iter().cloned());
-    let (stdout, _, _) = run(&args);
+    let (stdout, _, _) = s.run(&["scan", "wrong-secret", "-o", "json"]);
     let doc: Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(doc["scans"][0]["error"]["reason"], json!("access_denied"));
     assert_eq!(doc["scans"][0]["findings"], json!([]));
@@ -428,14 +405,7 @@ fn scan_finds_what_the_test_planted() {
 #[test]
 fn describe_shows_the_probe() {
     let s = setup();
-    let mut args = vec![
-        "describe".to_string(),
-        "backuplocation".into(),
-        "wrong-secret".into(),
-        "--probe".into(),
-    ];
-    args.extend(s.args.iter().cloned());
-    let (stdout, stderr, ok) = run(&args);
+    let (stdout, stderr, ok) = s.run(&["describe", "backuplocation", "wrong-secret", "--probe"]);
     assert!(ok, "{stderr}");
     assert!(
         stdout.contains(
@@ -443,12 +413,7 @@ fn describe_shows_the_probe() {
         ),
         "{stdout}"
     );
-    let mut args: Vec<String> = ["describe", "backuplocation", "healthy", "--scan"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(s.args.iter().cloned());
-    let (stdout, stderr, ok) = run(&args);
+    let (stdout, stderr, ok) = s.run(&["describe", "backuplocation", "healthy", "--scan"]);
     assert!(ok, "{stderr}");
     assert!(
         stdout.contains(
@@ -461,15 +426,7 @@ fn describe_shows_the_probe() {
         "{stdout}"
     );
     // Without --probe nothing is sent and the JSON has no probe field.
-    let mut args = vec![
-        "describe".to_string(),
-        "backuplocation".into(),
-        "healthy".into(),
-        "-o".into(),
-        "json".into(),
-    ];
-    args.extend(s.args.iter().cloned());
-    let (stdout, _, _) = run(&args);
+    let (stdout, _, _) = s.run(&["describe", "backuplocation", "healthy", "-o", "json"]);
     let doc: Value = serde_json::from_str(&stdout).expect("json");
     assert!(doc.get("probe").is_none(), "{doc}");
     assert!(doc.get("scan").is_none(), "{doc}");
