@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Installs the real parts the tests run against (Debian packages), only when missing.
-#   prometheus             -> /usr/bin/prometheus, /usr/bin/promtool
+# Installs the real parts the tests run against, only when missing:
+#   prometheus              -> /usr/bin/prometheus, /usr/bin/promtool
 #   prometheus-alertmanager -> /usr/bin/prometheus-alertmanager, /usr/bin/amtool
-#   openssl                -> test certificates
-#   nodejs, npm            -> node, and the npm packages of tests/js (Grafana's dashboard
-#                             schema and table transformations, a JSON Schema generator, ajv)
-#                             in tests/js/node_modules
+#   openssl                 -> test certificates
+#   chromium                -> the browser test of the web UI (tests/web_ui.rs)
+#   nodejs, npm             -> node, and the npm packages, exactly as their package-lock.json
+#                              pins them: tests/js (Grafana's dashboard schema and table
+#                              transformations, a JSON Schema generator, ajv) and tests/browser
+#                              (playwright-core), each in its git-ignored node_modules
+#   moto[server] (PyPI)     -> moto_server, the S3-protocol server of tests/vault_s3.rs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The npm packages the dashboard tests run (tests/dashboards_*.rs), at the versions
-# tests/js/package-lock.json pins; reinstalled when the lock changes.
-install_npm_deps() {
-  local stamp=tests/js/node_modules/.package-lock.json
-  if [ ! -f "$stamp" ] || [ tests/js/package-lock.json -nt "$stamp" ]; then
-    echo "installing tests/js npm packages" >&2
-    npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null
+# npm packages of one test directory; reinstalled when its lock changes.
+npm_deps() {
+  local dir=$1 stamp=$1/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    echo "installing the npm packages of $dir" >&2
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
   fi
 }
 
@@ -24,23 +26,40 @@ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || need+=(prom
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 # openssl makes the throwaway CA and certificate of the TLS test.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The web UI test drives Debian's chromium with npm playwright-core (never a downloaded browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
-
-if [ ${#need[@]} -eq 0 ]; then
-  install_npm_deps
-  exit 0
+# moto comes from PyPI, into its own virtualenv (Debian's Python refuses system-wide pip).
+need_moto=
+command -v moto_server >/dev/null 2>&1 || need_moto=1
+if [ -n "$need_moto" ]; then
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 fi
+
 if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 else
   SUDO=
 fi
-echo "installing test dependencies: ${need[*]}" >&2
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# The packages start system services; tests run their own instances on free loopback ports.
-for svc in prometheus prometheus-alertmanager; do
-  $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
-done
-install_npm_deps
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing test dependencies: ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The packages start system services; tests run their own instances on free loopback ports.
+  for svc in prometheus prometheus-alertmanager; do
+    $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
+  done
+fi
+if [ -n "$need_moto" ]; then
+  echo "installing test dependencies: moto[server] (PyPI) in /opt/backupscope-moto" >&2
+  $SUDO python3 -m venv /opt/backupscope-moto
+  $SUDO /opt/backupscope-moto/bin/pip install -q 'moto[server]'
+  # tests/vault_s3.rs runs its helpers with the interpreter named in this script's shebang.
+  $SUDO ln -sf /opt/backupscope-moto/bin/moto_server /usr/local/bin/moto_server
+fi
+npm_deps tests/js
+if [ -d tests/browser ]; then
+  npm_deps tests/browser
+fi

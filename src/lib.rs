@@ -12,4 +12,5 @@ pub mod model;
 pub mod outbound;
 pub mod report;
 pub mod source;
+pub mod vault;
 pub mod web;

@@ -18,7 +18,8 @@ fn repo() -> PathBuf {
 fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
-    serde_norway::from_str(&text).unwrap_or_else(|error| panic!("parse {}: {error}", path.display()))
+    serde_norway::from_str(&text)
+        .unwrap_or_else(|error| panic!("parse {}: {error}", path.display()))
 }
 
 fn rule_tests() -> Vec<PathBuf> {

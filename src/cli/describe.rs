@@ -118,6 +118,12 @@ impl VaultDescription {
             }
             out.push_str(&t.render());
         }
+        if let Some(p) = &self.probe {
+            out.push_str(&crate::report::probe::describe_lines(p));
+        }
+        if let Some(s) = &self.scan {
+            out.push_str(&crate::report::probe::describe_scan_lines(s));
+        }
         events_section(&mut out, now, &self.events);
         Ok(out)
     }

@@ -6,7 +6,9 @@ pub mod describe;
 pub mod duration;
 pub mod events;
 pub mod output;
+pub mod probe;
 pub mod rules;
+pub mod scan;
 pub mod serve;
 pub mod snapshot;
 pub mod status;
@@ -43,6 +45,13 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Serve Prometheus metrics (/metrics, /healthz, /readyz) for a live cluster or a snapshot.
     Serve(serve::ServeArgs),
+    /// Check each vault's bucket the way Velero validates it (list at the prefix root, only
+    /// Velero's top-level folders), with backupscope's own credentials; classify failures.
+    Probe(probe::ProbeCmdArgs),
+    /// Compare what each vault's bucket holds under backups/ with the cluster's tasks: missing
+    /// tarballs or metadata, orphans in the bucket, Completed tasks with nothing stored,
+    /// phase disagreements.
+    Scan(scan::ScanArgs),
     /// Print the metric reference (every family, its labels and their values) as Markdown;
     /// docs/metrics.md is this output.
     Metrics,
@@ -129,6 +138,14 @@ pub struct DescribeArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    /// backuplocation: also probe its bucket now and show the result (see `probe`).
+    #[arg(long)]
+    pub probe: bool,
+    /// backuplocation: also scan its bucket's backups against the cluster (see `scan`).
+    #[arg(long)]
+    pub scan: bool,
+    #[command(flatten)]
+    pub vault: probe::VaultArgs,
 }
 
 /// The opened source: the inventory and the instant to evaluate it at.
@@ -220,9 +237,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
             let ns = args.namespace.as_deref();
             match args.kind {
                 describe::Kind::Backuplocation => {
-                    crate::report::describe::describe_vault(&center, &args.name, ns)
-                        .context("describe backuplocation")?
-                        .render(loaded.now, args.output)
+                    let mut d = crate::report::describe::describe_vault(&center, &args.name, ns)
+                        .context("describe backuplocation")?;
+                    if args.probe {
+                        let key = crate::vault::VaultKey::of(&d.vault);
+                        d.probe = probe::probe_one(&key, &loaded, &args.vault).await?;
+                    }
+                    if args.scan {
+                        let vaults =
+                            probe::select(&loaded, Some(&d.vault.name), Some(&d.vault.namespace))?;
+                        d.scan = scan::scan_all(
+                            &loaded,
+                            &vaults,
+                            &args.vault,
+                            std::time::Duration::from_secs(300),
+                        )
+                        .await?
+                        .into_iter()
+                        .next();
+                    }
+                    d.render(loaded.now, args.output)
                 }
                 describe::Kind::Backup => {
                     crate::report::describe::describe_backup(&center, &args.name, ns)
@@ -232,6 +266,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
             }
         }
         Command::Serve(args) => serve::run(args).await,
+        Command::Probe(args) => probe::run(args).await,
+        Command::Scan(args) => scan::run(args).await,
         Command::Metrics => Ok(crate::metrics::families::reference()),
         Command::Dashboards(args) => dashboards::run(&args),
         Command::Rules(args) => rules::run(&args),

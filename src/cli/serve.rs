@@ -50,12 +50,24 @@ pub struct ServeArgs {
     pub disable_metric: Vec<String>,
     #[command(flatten)]
     pub alerting: Box<crate::alerting::AlertingArgs>,
+    #[command(flatten)]
+    pub probe: super::probe::ProbeArgs,
 }
 
 /// A push more often than every second would be a busy loop; less often than daily, no
 /// monitoring at all.
 fn parse_interval(s: &str) -> Result<Duration, String> {
     super::duration::parse_within(s, Duration::from_secs(1), Duration::from_secs(24 * 3600))
+}
+
+/// Probe and scan intervals and timeouts: checked like every other duration, so `0.1ns` or
+/// `99999999999999999999h` is a usage error, never a busy loop or a panic.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    super::duration::parse_within(
+        s,
+        Duration::from_millis(10),
+        Duration::from_secs(7 * 24 * 3600),
+    )
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
@@ -131,9 +143,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
         )));
         health = Some(h);
     }
-    let collector = Arc::new(Collector::new(CollectOptions {
-        disabled: args.disable_metric.iter().cloned().collect(),
-    }));
+    let vault_board =
+        args.probe
+            .start(inventory.clone(), args.source.engine.engine(), &mut tasks)?;
+    let collector = Arc::new(
+        Collector::new(CollectOptions {
+            disabled: args.disable_metric.iter().cloned().collect(),
+        })
+        .with_vault_board(vault_board),
+    );
     let state = AppState::new(
         inventory,
         health,

@@ -31,6 +31,8 @@ pub struct Collector {
     options: CollectOptions,
     events: Mutex<EventTotals>,
     last_duration_nanos: AtomicU64,
+    /// The vault probes' and scans' latest results, when `serve` runs them.
+    vaults: Option<std::sync::Arc<crate::vault::Board>>,
 }
 
 /// Warning-event totals that never go down although Kubernetes expires events after an hour:
@@ -131,6 +133,12 @@ impl Collector {
         }
     }
 
+    /// Also exports the vault probe and scan families from `board`.
+    pub fn with_vault_board(mut self, board: Option<std::sync::Arc<crate::vault::Board>>) -> Self {
+        self.vaults = board;
+        self
+    }
+
     /// Writes every family: the backup center's, then backupscope's own. `health` is the live
     /// source's; `None` for a snapshot, which reports one `snapshot` source that is up.
     pub fn collect<S: MetricSink>(
@@ -189,6 +197,9 @@ impl Collector {
                 out.sample(family, [alertmanager.as_str()], value);
             }
         }
+        if let Some(board) = &self.vaults {
+            vault_probes(board, &mut out);
+        }
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {
@@ -242,6 +253,57 @@ impl Collector {
         out.family(&f::LAST_SCRAPE_DURATION);
         let nanos = self.last_duration_nanos.load(Ordering::Relaxed);
         out.sample(&f::LAST_SCRAPE_DURATION, [], nanos as f64 / 1e9);
+    }
+}
+
+/// The probe and scan families. They change without the inventory, so they are collected
+/// with backupscope's own (always fresh) families, reading the board under a short lock.
+fn vault_probes<S: MetricSink>(board: &crate::vault::Board, out: &mut Counting<S>) {
+    let state = board.read();
+    out.family(&f::PROBE_SUCCESS);
+    for p in state.probes.values() {
+        let v = [p.namespace.as_str(), p.backup_location.as_str()];
+        out.sample(&f::PROBE_SUCCESS, v, if p.success { 1.0 } else { 0.0 });
+    }
+    out.family(&f::PROBE_DURATION);
+    for p in state.probes.values() {
+        let v = [p.namespace.as_str(), p.backup_location.as_str()];
+        out.sample(&f::PROBE_DURATION, v, p.duration_seconds);
+    }
+    out.family(&f::PROBE_ERROR_INFO);
+    for p in state.probes.values() {
+        if let Some(r) = p.reason {
+            let v = [&p.namespace, &p.backup_location, r.as_str(), &p.code];
+            out.sample(&f::PROBE_ERROR_INFO, v, 1.0);
+        }
+    }
+    out.family(&f::SCAN_BACKUPS);
+    for s in state.scans.values().filter(|s| s.error.is_none()) {
+        let v = [s.namespace.as_str(), s.backup_location.as_str()];
+        out.sample(&f::SCAN_BACKUPS, v, s.backups.len() as f64);
+    }
+    out.family(&f::SCAN_FINDINGS);
+    for s in state.scans.values().filter(|s| s.error.is_none()) {
+        for (kind, n) in &s.counts {
+            out.sample(
+                &f::SCAN_FINDINGS,
+                [&s.namespace, &s.backup_location, kind],
+                *n as f64,
+            );
+        }
+    }
+    out.family(&f::SCAN_SUCCESS);
+    for s in state.scans.values() {
+        let v = [s.namespace.as_str(), s.backup_location.as_str()];
+        out.sample(
+            &f::SCAN_SUCCESS,
+            v,
+            if s.error.is_none() { 1.0 } else { 0.0 },
+        );
+    }
+    out.family(&f::PROBE_ROUND_DURATION);
+    if let Some(r) = state.last_round {
+        out.sample(&f::PROBE_ROUND_DURATION, [], r.seconds);
     }
 }
 

@@ -502,6 +502,92 @@ pub const ALERTS_DROPPED: Declared<1> = Declared::new(
     [ALERTMANAGER],
 );
 
+// Vault probe and scan (backupscope's own look at each bucket, `crate::vault`); exported only
+// while `serve --probe-interval` runs the probes.
+pub const PROBE_SUCCESS: Declared<2> = Declared::new(
+    gauge(
+        "backupcenter_backuplocation_probe_success",
+        "Whether backupscope's last probe of the vault's bucket (a list at the prefix root, as Velero validates) succeeded: 1 yes, 0 no.",
+    ),
+    Section::BackupLocations,
+    Scope::Core,
+    [NAMESPACE, BACKUPLOCATION],
+);
+pub const PROBE_DURATION: Declared<2> = Declared::new(
+    gauge(
+        "backupcenter_backuplocation_probe_duration_seconds",
+        "How long the last probe of the vault's bucket took (at most the probe timeout).",
+    ),
+    Section::BackupLocations,
+    Scope::Core,
+    [NAMESPACE, BACKUPLOCATION],
+);
+pub const PROBE_ERROR_INFO: Declared<4> = Declared::new(
+    Family::info(
+        "backupcenter_backuplocation_probe_error_info",
+        "Why the last probe of the vault's bucket failed; present only while it fails.",
+    ),
+    Section::BackupLocations,
+    Scope::Core,
+    [
+        NAMESPACE,
+        BACKUPLOCATION,
+        Label::bounded(
+            "reason",
+            "failure class (invalid_layout: top-level folders Velero does not allow)",
+            crate::vault::ProbeReason::NAMES,
+        ),
+        Label::open(
+            "code",
+            "the provider's error code (AccessDenied, NoSuchBucket, SignatureDoesNotMatch, …); empty when it sent none",
+        ),
+    ],
+);
+pub const SCAN_BACKUPS: Declared<2> = Declared::new(
+    gauge(
+        "backupcenter_backuplocation_scan_backups",
+        "Backups (folders under backups/) the last scan found in the vault's bucket.",
+    ),
+    Section::BackupLocations,
+    Scope::Core,
+    [NAMESPACE, BACKUPLOCATION],
+);
+pub const SCAN_FINDINGS: Declared<3> = Declared::new(
+    gauge(
+        "backupcenter_backuplocation_scan_findings",
+        "What the last scan of the vault's bucket found against the cluster's tasks, by kind (details: `backupscope scan -o json`).",
+    ),
+    Section::BackupLocations,
+    Scope::Core,
+    [
+        NAMESPACE,
+        BACKUPLOCATION,
+        Label::bounded(
+            "finding",
+            "missing_metadata, missing_tarball, orphan_backup (in the bucket only), missing_artefacts (Completed in the cluster, nothing in the bucket), phase_mismatch",
+            crate::vault::FindingKind::NAMES,
+        ),
+    ],
+);
+pub const SCAN_SUCCESS: Declared<2> = Declared::new(
+    gauge(
+        "backupcenter_backuplocation_scan_success",
+        "Whether the last scan could list the vault's bucket: 1 yes, 0 no.",
+    ),
+    Section::BackupLocations,
+    Scope::Core,
+    [NAMESPACE, BACKUPLOCATION],
+);
+pub const PROBE_ROUND_DURATION: Declared<0> = Declared::new(
+    gauge(
+        "backupscope_vault_probe_round_duration_seconds",
+        "How long the last complete round of vault probes took (bounded by the timeout when the concurrency covers the hanging vaults).",
+    ),
+    Section::Own,
+    Scope::Own,
+    [],
+);
+
 /// Every family, in exposition order.
 pub const ALL: &[&dyn Describe] = &[
     &BACKUPLOCATION_INFO,
@@ -537,6 +623,13 @@ pub const ALL: &[&dyn Describe] = &[
     &ALERTS_SENT,
     &ALERTS_SEND_ERRORS,
     &ALERTS_DROPPED,
+    &PROBE_SUCCESS,
+    &PROBE_DURATION,
+    &PROBE_ERROR_INFO,
+    &SCAN_BACKUPS,
+    &SCAN_FINDINGS,
+    &SCAN_SUCCESS,
+    &PROBE_ROUND_DURATION,
 ];
 
 /// Families a user may turn off (`--disable-metric`) to cut cost: the per-object ones.

@@ -27,6 +27,12 @@ pub struct VaultDescription {
     pub task_counts: OutcomeCounts,
     pub recent_tasks: Vec<TaskLine>,
     pub events: Vec<EventRow>,
+    /// backupscope's own probe of the bucket, when one ran (`describe --probe`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<crate::vault::ProbeResult>,
+    /// backupscope's scan of the bucket against the cluster, when one ran (`describe --scan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<crate::vault::ScanResult>,
 }
 
 #[derive(Debug, Serialize)]
@@ -177,6 +183,8 @@ pub fn describe_vault(
             .into_iter()
             .map(EventRow::from)
             .collect(),
+        probe: None,
+        scan: None,
     })
 }
 

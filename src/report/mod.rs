@@ -5,6 +5,7 @@
 
 pub mod describe;
 pub mod events;
+pub mod probe;
 pub mod status;
 
 use crate::model::{Outcome, Timestamp, WarningEvent};

@@ -526,3 +526,10 @@ pub fn mk_event(
 pub fn inventory(objects: &[Value]) -> backupscope::inventory::Inventory {
     backupscope::inventory::Inventory::from_objects(objects)
 }
+
+/// Writes each (file name, objects) as a `kubectl get -o json` List under `dir`.
+pub fn write_snapshot(dir: &Path, files: Vec<(&str, Vec<Value>)>) {
+    for (name, items) in files {
+        write_list(dir, name, items);
+    }
+}

@@ -1,0 +1,1 @@
+placeholder: someone copied an export into the vault

@@ -1,0 +1,183 @@
+//! Where a vault's bucket answers. Alibaba OSS speaks the S3 protocol at
+//! `oss-<region>[-internal].aliyuncs.com` (virtual-hosted style only: OSS refuses path-style
+//! requests); ACK's `spec.config.network` picks the VPC-internal or the public endpoint.
+
+/// OSS regions (region ids as ACK writes them in `spec.config.region`). An id outside this
+/// list still gets an endpoint built by the same rule, so a new region works before we know it.
+pub const OSS_REGIONS: &[&str] = &[
+    "cn-hangzhou",
+    "cn-shanghai",
+    "cn-nanjing",
+    "cn-fuzhou",
+    "cn-wuhan-lr",
+    "cn-qingdao",
+    "cn-beijing",
+    "cn-zhangjiakou",
+    "cn-huhehaote",
+    "cn-wulanchabu",
+    "cn-shenzhen",
+    "cn-heyuan",
+    "cn-guangzhou",
+    "cn-chengdu",
+    "cn-hongkong",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-3",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "us-east-1",
+    "us-west-1",
+    "eu-west-1",
+    "eu-central-1",
+    "me-east-1",
+    "me-central-1",
+];
+
+/// ACK's `spec.config.network`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OssNetwork {
+    /// The VPC-internal endpoint (no traffic cost; only reachable from the region's VPCs).
+    Internal,
+    /// The public endpoint (other regions, ACK Edge, registered clusters without a VPC route).
+    Public,
+    /// The global transfer-acceleration endpoint.
+    Accelerate,
+}
+
+impl OssNetwork {
+    /// Reads `spec.config.network` case-insensitively; empty means public, as in the
+    /// alibabacloud Velero plugin.
+    pub fn parse(s: &str) -> Result<OssNetwork, EndpointError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "public" => Ok(OssNetwork::Public),
+            "internal" => Ok(OssNetwork::Internal),
+            "accelerate" => Ok(OssNetwork::Accelerate),
+            _ => Err(EndpointError::Network(s.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("the vault names no region (spec.config.region); OSS needs one to find its endpoint")]
+    NoRegion,
+    #[error("region {0:?} is not an OSS region id (lower-case letters, digits and '-')")]
+    Region(String),
+    #[error("spec.config.network {0:?} is neither internal nor public")]
+    Network(String),
+}
+
+/// The OSS S3-compatible endpoint (`https://host`) for a region and network.
+///
+/// `region` may carry the `oss-` prefix some users copy from the console (`oss-cn-hangzhou`).
+pub fn oss_endpoint(region: &str, network: OssNetwork) -> Result<String, EndpointError> {
+    let region = region.trim();
+    let region = region.strip_prefix("oss-").unwrap_or(region);
+    if region.is_empty() {
+        return Err(EndpointError::NoRegion);
+    }
+    let valid = region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !region.starts_with('-')
+        && !region.ends_with('-');
+    if !valid {
+        return Err(EndpointError::Region(region.to_string()));
+    }
+    Ok(match network {
+        OssNetwork::Internal => format!("https://oss-{region}-internal.aliyuncs.com"),
+        OssNetwork::Public => format!("https://oss-{region}.aliyuncs.com"),
+        OssNetwork::Accelerate => "https://oss-accelerate.aliyuncs.com".to_string(),
+    })
+}
+
+/// The virtual-hosted form of `endpoint` for `bucket` (`https://bucket.host`), the only
+/// addressing OSS accepts.
+pub fn virtual_hosted(endpoint: &str, bucket: &str) -> String {
+    match endpoint.split_once("://") {
+        Some((scheme, host)) => format!("{scheme}://{bucket}.{host}"),
+        None => format!("https://{bucket}.{endpoint}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_region_and_network() {
+        for region in OSS_REGIONS {
+            for (network, want) in [
+                (
+                    "internal",
+                    format!("https://oss-{region}-internal.aliyuncs.com"),
+                ),
+                (
+                    "Internal",
+                    format!("https://oss-{region}-internal.aliyuncs.com"),
+                ),
+                ("public", format!("https://oss-{region}.aliyuncs.com")),
+                ("Public", format!("https://oss-{region}.aliyuncs.com")),
+                ("", format!("https://oss-{region}.aliyuncs.com")),
+                (
+                    "accelerate",
+                    "https://oss-accelerate.aliyuncs.com".to_string(),
+                ),
+            ] {
+                let net = OssNetwork::parse(network).unwrap();
+                assert_eq!(
+                    oss_endpoint(region, net).unwrap(),
+                    want,
+                    "{region}/{network}"
+                );
+            }
+        }
+        assert_eq!(OSS_REGIONS.len(), 28);
+    }
+
+    #[test]
+    fn console_prefix_and_unknown_regions() {
+        assert_eq!(
+            oss_endpoint("oss-cn-beijing", OssNetwork::Internal).unwrap(),
+            "https://oss-cn-beijing-internal.aliyuncs.com"
+        );
+        assert_eq!(
+            oss_endpoint("cn-future-1", OssNetwork::Public).unwrap(),
+            "https://oss-cn-future-1.aliyuncs.com"
+        );
+    }
+
+    #[test]
+    fn bucket_goes_in_the_host() {
+        assert_eq!(
+            virtual_hosted("https://oss-cn-hangzhou.aliyuncs.com", "cnfs-oss-x"),
+            "https://cnfs-oss-x.oss-cn-hangzhou.aliyuncs.com"
+        );
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        assert_eq!(
+            oss_endpoint("", OssNetwork::Public),
+            Err(EndpointError::NoRegion)
+        );
+        assert_eq!(
+            oss_endpoint("oss-", OssNetwork::Public),
+            Err(EndpointError::NoRegion)
+        );
+        assert_eq!(
+            oss_endpoint("cn-hangzhou.evil.com/", OssNetwork::Public),
+            Err(EndpointError::Region("cn-hangzhou.evil.com/".into()))
+        );
+        assert_eq!(
+            oss_endpoint("CN-HANGZHOU", OssNetwork::Public),
+            Err(EndpointError::Region("CN-HANGZHOU".into()))
+        );
+        assert_eq!(
+            OssNetwork::parse("vpc"),
+            Err(EndpointError::Network("vpc".into()))
+        );
+    }
+}

@@ -1,0 +1,566 @@
+//! The vault probe and scan against a real S3-protocol server: moto's server (PyPI
+//! `moto[server]`, installed by scripts/install-test-deps.sh) on a free loopback port, with
+//! its authentication on, so wrong credentials get real 403s. Also a closed port, a listener
+//! that never answers, and `serve` probing the bundled file:// example buckets.
+
+use serde_json::{Value, json};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod support;
+use support::builders::{mk_backup, mk_bsl, with, write_snapshot};
+use support::tempdir::TempDir;
+
+/// The Python that runs moto: the interpreter of the `moto_server` script on PATH (pip
+/// installs it with the Python that has moto and boto3), else `python3`.
+fn moto_python() -> PathBuf {
+    let script = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join("moto_server"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("moto_server not found on PATH: run scripts/install-test-deps.sh (pip install 'moto[server]')")
+        });
+    let text = std::fs::read_to_string(&script).unwrap_or_default();
+    let shebang = text.lines().next().unwrap_or_default();
+    match shebang.strip_prefix("#!") {
+        Some(interp) if !interp.contains("env ") && !interp.trim().is_empty() => {
+            PathBuf::from(interp.trim())
+        }
+        _ => PathBuf::from("python3"),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// moto's S3 server with one IAM user, the buckets of tests/vault/moto_setup.py, and
+/// signature checking on. Killed on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+    key_id: String,
+    secret: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let python = moto_python();
+        let port = free_port();
+        let child = Command::new(&python)
+            .arg("tests/vault/moto_server.py")
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start moto with {}: {e}", python.display()));
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let mut moto = Moto {
+            child,
+            endpoint,
+            key_id: String::new(),
+            secret: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not listen on {port} within 60s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = Command::new(&python)
+            .arg("tests/vault/moto_setup.py")
+            .arg(&moto.endpoint)
+            .output()
+            .expect("run moto_setup.py");
+        assert!(
+            out.status.success(),
+            "moto setup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let keys = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut it = keys.split_whitespace();
+        moto.key_id = it.next().expect("access key id").to_string();
+        moto.secret = it.next().expect("secret").to_string();
+        moto
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A listener that accepts connections and never answers, for `deadline` at most.
+fn hanging_listener(deadline: Duration) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let end = Instant::now() + deadline;
+        let mut held = Vec::new();
+        while Instant::now() < end {
+            match listener.accept() {
+                Ok((s, _)) => held.push(s),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    });
+    port
+}
+
+fn run(args: &[String]) -> (String, String, bool) {
+    run_with_env(args, &[])
+}
+
+fn run_with_env(args: &[String], env: &[(&str, &str)]) -> (String, String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
+        .args(args)
+        .env_remove("BACKUPSCOPE_SNAPSHOT")
+        .env_remove("BACKUPSCOPE_VAULT_ROOT")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run backupscope");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+fn bsl(name: &str, bucket: &str, prefix: &str) -> Value {
+    with(
+        mk_bsl("velero", name, bucket, Some("Available")),
+        "/spec/objectStorage/prefix",
+        json!(prefix),
+    )
+}
+
+const TIMEOUT_SECONDS: f64 = 2.0;
+
+struct Setup {
+    _dir: TempDir,
+    moto: Moto,
+    args: Vec<String>,
+}
+
+/// A snapshot with one vault per case, each mapped to its endpoint and credentials.
+fn setup() -> Setup {
+    let moto = Moto::start();
+    let dir = TempDir::new("vault-s3");
+    let good = dir.write(
+        "good",
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            moto.key_id, moto.secret
+        ),
+    );
+    let bad_secret = dir.write(
+        "bad-secret",
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = not-{}\n",
+            moto.key_id, moto.secret
+        ),
+    );
+    let unknown = dir.write(
+        "unknown",
+        "[default]\naws_access_key_id = AKIAUNKNOWNUNKNOWN00\naws_secret_access_key = whatever\n",
+    );
+    let closed = free_port();
+    let hanging = hanging_listener(Duration::from_secs(60));
+    let at = "2026-11-25T08:00:00Z";
+    write_snapshot(
+        dir.path(),
+        vec![
+            (
+                "bsl.json",
+                vec![
+                    bsl("healthy", "velero-prod", "cluster-a"),
+                    bsl("wrong-secret", "velero-prod", "cluster-a"),
+                    bsl("unknown-key", "velero-prod", "cluster-a"),
+                    bsl("missing", "no-such-bucket", ""),
+                    bsl("closed", "velero-prod", ""),
+                    bsl("hanging", "velero-prod", ""),
+                    bsl("stray", "stray", ""),
+                    bsl("tls", "velero-prod", ""),
+                ],
+            ),
+            (
+                "backups.json",
+                vec![
+                    mk_backup("velero", "b-ok", "healthy", "Completed", at),
+                    mk_backup("velero", "b-notar", "healthy", "Completed", at),
+                    mk_backup("velero", "b-mismatch", "healthy", "Completed", at),
+                    mk_backup("velero", "b-absent", "healthy", "Completed", at),
+                    mk_backup("velero", "b-running", "healthy", "InProgress", at),
+                ],
+            ),
+        ],
+    );
+    let e = &moto.endpoint;
+    let mut args = vec!["--snapshot".to_string(), dir.path().display().to_string()];
+    let mut map = |flag: &str, v: &str, value: String| {
+        args.push(flag.to_string());
+        args.push(format!("{v}={value}"));
+    };
+    for v in ["healthy", "wrong-secret", "unknown-key", "missing", "stray"] {
+        map("--vault-endpoint", v, e.clone());
+    }
+    map(
+        "--vault-endpoint",
+        "closed",
+        format!("http://127.0.0.1:{closed}"),
+    );
+    map(
+        "--vault-endpoint",
+        "hanging",
+        format!("http://127.0.0.1:{hanging}"),
+    );
+    // moto speaks plain HTTP: a TLS handshake with it fails.
+    map("--vault-endpoint", "tls", e.replace("http://", "https://"));
+    let p = |f: &Path| f.display().to_string();
+    for v in ["healthy", "missing", "closed", "hanging", "stray", "tls"] {
+        map("--vault-credentials", v, p(&good));
+    }
+    map("--vault-credentials", "wrong-secret", p(&bad_secret));
+    map("--vault-credentials", "unknown-key", p(&unknown));
+    args.push("--probe-timeout".into());
+    args.push(format!("{TIMEOUT_SECONDS}s"));
+    Setup {
+        _dir: dir,
+        moto,
+        args,
+    }
+}
+
+impl Setup {
+    /// `backupscope <cmd> <the setup's snapshot, endpoints, credentials and timeout>`.
+    fn run(&self, cmd: &[&str]) -> (String, String, bool) {
+        let mut args: Vec<String> = cmd.iter().map(|a| a.to_string()).collect();
+        args.extend(self.args.iter().cloned());
+        run(&args)
+    }
+}
+
+fn by_name<'a>(rows: &'a [Value], name: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["backupLocation"] == name)
+        .unwrap_or_else(|| panic!("no row for {name}"))
+}
+
+#[test]
+fn probe_classifies_every_failure_against_a_real_s3_server() {
+    let s = setup();
+    let started = Instant::now();
+    let (stdout, stderr, ok) = s.run(&["probe", "-o", "json", "--probe-write"]);
+    let took = started.elapsed();
+    assert!(ok, "probe failed: {stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("probe -o json");
+    let rows = doc["probes"].as_array().expect("probes");
+    assert_eq!(rows.len(), 8);
+    let case = |name: &str| {
+        let r = by_name(rows, name);
+        (
+            r["success"].as_bool().unwrap(),
+            r["reason"].clone(),
+            r["code"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(case("healthy"), (true, Value::Null, String::new()));
+    let healthy = by_name(rows, "healthy");
+    assert_eq!(healthy["folders"], json!(["backups", "kopia"]));
+    assert_eq!(healthy["write"]["ok"], json!(true), "canary: {healthy}");
+    assert_eq!(
+        case("wrong-secret"),
+        (
+            false,
+            json!("access_denied"),
+            "SignatureDoesNotMatch".into()
+        )
+    );
+    assert_eq!(
+        case("unknown-key"),
+        (false, json!("access_denied"), "InvalidAccessKeyId".into())
+    );
+    assert_eq!(
+        case("missing"),
+        (false, json!("no_such_bucket"), "NoSuchBucket".into())
+    );
+    assert_eq!(case("closed"), (false, json!("network"), String::new()));
+    assert_eq!(case("tls"), (false, json!("tls"), String::new()));
+    assert_eq!(case("hanging"), (false, json!("timeout"), String::new()));
+    assert_eq!(
+        case("stray"),
+        (false, json!("invalid_layout"), String::new())
+    );
+    assert_eq!(
+        by_name(rows, "stray")["invalidFolders"],
+        json!(["tmp-export"])
+    );
+    // The hanging vault was given up on at the bound, not after a retry loop.
+    let hung = by_name(rows, "hanging")["durationSeconds"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (TIMEOUT_SECONDS..TIMEOUT_SECONDS + 1.0).contains(&hung),
+        "the hanging probe took {hung}s with a {TIMEOUT_SECONDS}s timeout"
+    );
+    assert!(
+        took < Duration::from_secs(30),
+        "the probe run took {took:?}"
+    );
+    // The canary was deleted again: the layout shows no new folder and Velero's stay valid.
+    let (again, _, _) = s.run(&["probe", "healthy", "-o", "json"]);
+    let again: Value = serde_json::from_str(&again).expect("json");
+    assert_eq!(again["probes"][0]["folders"], json!(["backups", "kopia"]));
+
+    // Credentials never appear in any output, table or JSON, success or failure.
+    let (table, table_err, _) = s.run(&["probe"]);
+    for text in [&stdout, &stderr, &table, &table_err] {
+        assert!(!text.contains(&s.moto.secret), "the secret leaked:\n{text}");
+        assert!(
+            !text.contains(&s.moto.key_id),
+            "the access key id leaked:\n{text}"
+        );
+        assert!(
+            !text.contains("AKIAUNKNOWNUNKNOWN00"),
+            "an access key id leaked:\n{text}"
+        );
+    }
+    assert!(table.contains("SignatureDoesNotMatch"), "{table}");
+}
+
+#[test]
+fn scan_finds_what_the_test_planted() {
+    let s = setup();
+    let (stdout, stderr, ok) = s.run(&["scan", "healthy", "-o", "json"]);
+    assert!(ok, "scan failed: {stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("scan -o json");
+    let scan = &doc["scans"][0];
+    assert_eq!(scan["error"], Value::Null, "{scan}");
+    assert_eq!(scan["clusterTasks"], json!(5));
+    let names: Vec<&str> = scan["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b-mismatch", "b-notar", "b-ok", "b-orphan"]);
+    let findings: Vec<(String, String)> = scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["backup"].as_str().unwrap().into(),
+                f["kind"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("b-absent", "missing_artefacts"),
+        ("b-mismatch", "phase_mismatch"),
+        ("b-notar", "missing_tarball"),
+        ("b-orphan", "orphan_backup"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(findings, want);
+    assert_eq!(
+        scan["counts"],
+        json!({"missing_artefacts": 1, "missing_metadata": 0, "missing_tarball": 1, "orphan_backup": 1, "phase_mismatch": 1})
+    );
+    let mismatch = &scan["findings"][1];
+    assert_eq!(
+        (
+            mismatch["clusterPhase"].as_str(),
+            mismatch["bucketPhase"].as_str()
+        ),
+        (Some("Completed"), Some("PartiallyFailed"))
+    );
+
+    // The same vault with wrong credentials: the scan says why, and finds nothing.
+    let (stdout, _, _) = s.run(&["scan", "wrong-secret", "-o", "json"]);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(doc["scans"][0]["error"]["reason"], json!("access_denied"));
+    assert_eq!(doc["scans"][0]["findings"], json!([]));
+}
+
+#[test]
+fn describe_shows_the_probe() {
+    let s = setup();
+    let (stdout, stderr, ok) = s.run(&["describe", "backuplocation", "wrong-secret", "--probe"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "Probe:                Unavailable (access_denied, SignatureDoesNotMatch) in "
+        ),
+        "{stdout}"
+    );
+    let (stdout, stderr, ok) = s.run(&["describe", "backuplocation", "healthy", "--scan"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "Scan:                 4 backups in the bucket, 5 tasks in the cluster, 4 findings\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  b-notar      missing_tarball     Completed   Completed\n"),
+        "{stdout}"
+    );
+    // Without --probe nothing is sent and the JSON has no probe field.
+    let (stdout, _, _) = s.run(&["describe", "backuplocation", "healthy", "-o", "json"]);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    assert!(doc.get("probe").is_none(), "{doc}");
+    assert!(doc.get("scan").is_none(), "{doc}");
+}
+
+#[test]
+fn serve_exports_the_probes_of_the_example_buckets() {
+    let serve = support::serve::Serve::start(&[
+        "--snapshot",
+        "examples/ack-cluster",
+        "--vault-root",
+        "examples/buckets",
+        "--probe-interval",
+        "1s",
+        "--scan-interval",
+        "1s",
+    ]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let r = rt.block_on(support::http::get(&serve.url("/metrics"), &[]));
+        let text = r.text();
+        // Scans run one vault after the other; prod-hz-vault's means the first round is done.
+        if text.contains(r#"scan_findings{namespace="csdr",backuplocation="shared-oss-vault""#)
+            || text.contains(r#"scan_success{namespace="csdr",backuplocation="shared-oss-vault"}"#)
+        {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no probe series after 30s:\n{}",
+            serve.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let lines: Vec<&str> = body
+        .lines()
+        .filter(|l| {
+            l.starts_with("backupcenter_backuplocation_probe_error_info")
+                || l.starts_with("backupcenter_backuplocation_probe_success")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            r#"backupcenter_backuplocation_probe_success{namespace="csdr",backuplocation="audit-hz-vault"} 0"#,
+            r#"backupcenter_backuplocation_probe_success{namespace="csdr",backuplocation="dr-bj-vault"} 1"#,
+            r#"backupcenter_backuplocation_probe_success{namespace="csdr",backuplocation="prod-hz-vault"} 1"#,
+            r#"backupcenter_backuplocation_probe_success{namespace="csdr",backuplocation="shared-oss-vault"} 0"#,
+            r#"backupcenter_backuplocation_probe_error_info{namespace="csdr",backuplocation="audit-hz-vault",reason="invalid_layout",code=""} 1"#,
+            r#"backupcenter_backuplocation_probe_error_info{namespace="csdr",backuplocation="shared-oss-vault",reason="no_such_bucket",code=""} 1"#,
+        ]
+    );
+    for finding in ["missing_tarball", "orphan_backup", "phase_mismatch"] {
+        let line = format!(
+            r#"backupcenter_backuplocation_scan_findings{{namespace="csdr",backuplocation="prod-hz-vault",finding="{finding}"}} 1"#
+        );
+        assert!(body.contains(&line), "missing {line}");
+    }
+}
+
+#[test]
+fn credentials_from_the_environment_and_oss_key_names() {
+    let moto = Moto::start();
+    let dir = TempDir::new("vault-s3-env");
+    let mut oss = with(
+        bsl("oss-vault", "velero-prod", "cluster-a"),
+        "/spec/provider",
+        json!("alibabacloud"),
+    );
+    set_region(&mut oss);
+    write_snapshot(
+        dir.path(),
+        vec![(
+            "bsl.json",
+            vec![bsl("from-env", "velero-prod", "cluster-a"), oss],
+        )],
+    );
+    // The alibabacloud plugin's credentials file format.
+    let oss_file = dir.write(
+        "oss-credentials",
+        format!(
+            "ALIBABA_CLOUD_ACCESS_KEY_ID={}\nALIBABA_CLOUD_ACCESS_KEY_SECRET={}\n",
+            moto.key_id, moto.secret
+        ),
+    );
+    let args: Vec<String> = [
+        "probe",
+        "-o",
+        "json",
+        "--snapshot",
+        &dir.path().display().to_string(),
+        "--vault-endpoint",
+        &format!("from-env={}", moto.endpoint),
+        "--vault-endpoint",
+        &format!("oss-vault={}", moto.endpoint),
+        "--vault-credentials",
+        &format!("oss-vault={}", oss_file.display()),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (stdout, stderr, ok) = run_with_env(
+        &args,
+        &[
+            ("AWS_ACCESS_KEY_ID", &moto.key_id),
+            ("AWS_SECRET_ACCESS_KEY", &moto.secret),
+        ],
+    );
+    assert!(ok, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let rows = doc["probes"].as_array().expect("probes");
+    for name in ["from-env", "oss-vault"] {
+        assert_eq!(
+            by_name(rows, name)["success"],
+            json!(true),
+            "{}",
+            by_name(rows, name)
+        );
+    }
+    // Without the environment, the vault without a file has no usable credentials.
+    let (stdout, _, _) = run(&args);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let row = by_name(doc["probes"].as_array().unwrap(), "from-env");
+    assert_eq!(row["success"], json!(false), "{row}");
+    assert!(!stdout.contains(&moto.secret));
+}
+
+/// An OSS region outside China: moto keeps the IAM users of `cn-*` regions in another
+/// partition, where the test's user does not exist.
+fn set_region(o: &mut Value) {
+    support::builders::set(
+        o,
+        "/spec/config",
+        json!({"region": "ap-southeast-1", "network": "internal"}),
+    );
+}
