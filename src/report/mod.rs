@@ -4,7 +4,10 @@
 //! the web serves them as JSON. Field names are part of the `-o json` contract (docs/cli.md).
 
 pub mod describe;
+pub mod detail;
+pub mod overview;
 pub mod status;
+pub mod tasks;
 
 use crate::model::{Outcome, Timestamp, WarningEvent};
 use serde::Serialize;
