@@ -41,6 +41,8 @@ pub struct BackupDetail {
     pub severity: Severity,
     /// Severity of the vault's phase; none when the vault does not exist.
     pub backup_location_severity: Option<Severity>,
+    /// Severity of the velero twin's phase, when there is a twin.
+    pub twin_severity: Option<Severity>,
 }
 
 pub fn backup_detail(
@@ -57,6 +59,9 @@ pub fn backup_detail(
         backup_location_severity: task
             .and_then(|t| center.task_vault(t))
             .map(|v| v.phase.severity()),
+        twin_severity: task
+            .and_then(|t| center.view(t).twin)
+            .map(|w| w.phase.severity()),
         description,
     })
 }

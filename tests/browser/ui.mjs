@@ -32,7 +32,9 @@ function collect() {
       count: text(w.querySelector('.count')),
       headers: [...w.querySelectorAll('thead th')].map(text),
       sortedBy: [...w.querySelectorAll('thead th[aria-sort]')].map((th) => [text(th), th.getAttribute('aria-sort')]),
-      rows: [...w.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map(text)),
+      rows: [...w.querySelectorAll('tbody tr:not(.sub)')].map((tr) => [...tr.children].map(text)),
+      // Lines drawn under a row (a task's message).
+      subRows: [...w.querySelectorAll('tbody tr.sub')].map(text),
       badges: [...w.querySelectorAll('tbody .badge')].map((b) => [text(b), b.className]),
     })),
     bars: [...main.querySelectorAll('svg.overview g.vault-row')].map((g) => ({
@@ -102,14 +104,15 @@ try {
       steps: [],
       problems,
     };
+    // As first shown, before any step.
+    if (config.screenshotDir) {
+      await page.screenshot({ path: join(config.screenshotDir, spec.name + '.png'), fullPage: true });
+    }
     for (const step of spec.steps || []) {
       if (step.fill) await page.fill(step.fill[0], step.fill[1]);
       if (step.click) await page.click(step.click);
       await page.waitForTimeout(STEP_SETTLE_MS);
       entry.steps.push(await page.evaluate(collect));
-    }
-    if (config.screenshotDir) {
-      await page.screenshot({ path: join(config.screenshotDir, spec.name + '.png'), fullPage: true });
     }
     report.pages.push(entry);
     await page.close();

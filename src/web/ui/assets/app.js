@@ -233,7 +233,6 @@
     started: { label: 'Started', sort: 'started', nowrap: true, cell: (r) => time(r.started || r.created) },
     completed: { label: 'Completed', sort: 'completed', nowrap: true, cell: (r) => time(r.completed) },
     running: { label: 'Running for', sort: 'started', invert: true, num: true, nowrap: true, cell: (r) => duration(r.runningSeconds) },
-    message: { label: 'Message', msg: true, cell: (r) => orDash(r.message) },
   };
 
   // A task table paginated, sorted and filtered by the server (100 000 tasks never travel).
@@ -241,7 +240,9 @@
     opts = opts || {};
     const st = state[key] || (state[key] = { q: '', sort: null, order: null, offset: 0 });
     const limit = opts.limit || 50;
-    const columns = columnNames.map((n) => TASK_COLUMNS[n]);
+    // A message column is drawn as a line under its row, across the table.
+    const below = columnNames.includes('message');
+    const columns = columnNames.filter((n) => n !== 'message').map((n) => TASK_COLUMNS[n]);
     const wrap = h('div', { class: 'tablewrap-outer', 'data-table': key });
     const input = h('input', {
       type: 'search', id: 'filter-' + key, placeholder: 'Filter by name, vault, schedule, phase, message…',
@@ -270,7 +271,9 @@
     function draw(page) {
       tbody.replaceChildren();
       for (const r of page.items) {
-        tbody.appendChild(h('tr', { 'data-backup': r.name }, columns.map((c) => h('td', { class: cellClass(c) }, c.cell(r)))));
+        const sub = below && r.message;
+        tbody.appendChild(h('tr', { 'data-backup': r.name, class: sub ? 'has-sub' : null }, columns.map((c) => h('td', { class: cellClass(c) }, c.cell(r)))));
+        if (sub) tbody.appendChild(h('tr', { class: 'sub' }, h('td', { colspan: columns.length, class: 'msg' }, r.message)));
       }
       if (page.items.length === 0) {
         tbody.appendChild(h('tr', null, h('td', { class: 'empty', colspan: columns.length }, st.q ? 'No task matches the filter.' : (opts.empty || 'No tasks.'))));
@@ -644,7 +647,7 @@
           h('div', { class: 'stack' },
             panel(d.reason ? 'Why it failed' : 'Message', d.message ? h('pre', { class: 'message' + (failed ? '' : ' neutral') }, d.message) : h('p', { class: 'muted' }, 'No message.')),
             d.twin ? panel('Velero twin', fields([
-              ['Phase', d.twin.phase], ['Errors', d.twin.errors], ['Warnings', d.twin.warnings],
+              ['Phase', badge(d.twin.phase, d.twinSeverity)], ['Errors', d.twin.errors], ['Warnings', d.twin.warnings],
               ['Volume snapshots attempted', d.twin.volumeSnapshotsAttempted], ['Failure reason', d.twin.failureReason],
             ])) : null)),
         panel('Events', eventsTable(state, 'events', d.events)),
