@@ -312,3 +312,32 @@ async fn the_page_and_its_assets_are_embedded() {
         assert!(!script.contains(sink), "app.js uses {sink}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_gzipped_when_the_client_accepts_it() {
+    use std::io::Read as _;
+    let serve = serve("ack-cluster");
+    let plain = http::get(&serve.url("/api/v1/health"), &[]).await;
+    assert_eq!(plain.header("content-encoding"), None);
+    let zipped = http::get(
+        &serve.url("/api/v1/health"),
+        &[("accept-encoding", "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert_eq!(zipped.header("vary"), Some("accept-encoding"));
+    assert!(zipped.header("content-security-policy").is_some());
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&zipped.body[..])
+        .read_to_string(&mut unzipped)
+        .expect("a gzip body");
+    assert_eq!(unzipped, plain.text());
+    // Errors too are JSON, compressed or not.
+    let missing = http::get(
+        &serve.url("/api/v1/components/csdr/nope"),
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+}

@@ -231,6 +231,12 @@ fn ack_example_in_a_browser() {
         json!({"fill": ["#filter-locations", "hangzhou"]}),
         json!({"click": "[data-table=locations] th:nth-child(7) button"}),
     ];
+    // Auto-refresh every 2 s redraws the page and keeps the filter being typed, and its focus.
+    let mut refresh = page("ack-refresh", "?refresh=2#/health");
+    refresh.steps = vec![
+        json!({"fill": ["#filter-schedules", "orders"]}),
+        json!({"wait": 4500}),
+    ];
     let mut failed = page("ack-operations", "#/operations");
     failed.steps = vec![json!({"fill": ["#filter-failed", "VaultError"]})];
     let pages = browse(
@@ -247,6 +253,7 @@ fn ack_example_in_a_browser() {
             page("ack-backup", "#/backup/csdr/before-k8s-upgrade-1124"),
             page("ack-schedule", "#/schedule/csdr/orders-frequent"),
             page("ack-component", "#/component/csdr/csdr-velero"),
+            refresh,
         ],
         Some(&shots),
     );
@@ -478,6 +485,19 @@ fn ack_example_in_a_browser() {
     let schedule = find(&pages, "ack-schedule");
     assert_eq!(schedule["h1"], "Schedule orders-frequent Enabled");
     assert_eq!(table(schedule, "runs")["count"], "1–9 of 9");
+
+    let refresh = find(&pages, "ack-refresh");
+    let typed = &refresh["steps"][0];
+    let later = &refresh["steps"][1];
+    assert!(
+        later["renders"].as_u64() >= typed["renders"].as_u64().map(|n| n + 1),
+        "no redraw in 4.5 s: {} then {}",
+        typed["renders"],
+        later["renders"]
+    );
+    assert_eq!(table(later, "schedules")["count"], "1 of 3 rows");
+    assert_eq!(later["filters"]["filter-schedules"], "orders");
+    assert_eq!(later["focused"], "filter-schedules");
 
     let component = find(&pages, "ack-component");
     assert_eq!(component["h1"], "Component csdr-velero Health");

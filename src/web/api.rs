@@ -5,6 +5,7 @@
 
 use super::AppState;
 use crate::center::BackupCenter;
+use crate::metrics::exposition;
 use crate::model::{Engine, Timestamp};
 use crate::report::describe::DescribeError;
 use crate::report::detail;
@@ -13,7 +14,7 @@ use crate::report::status::{self, ComponentRow, LocationRow};
 use crate::report::tasks::{TaskQuery, task_page};
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
@@ -72,13 +73,40 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     }
 }
 
+fn json_gzip<T: Serialize>(body: &T) -> Response {
+    match serde_json::to_vec(body)
+        .map_err(std::io::Error::other)
+        .and_then(|b| exposition::gzip(&b))
+    {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::VARY, "accept-encoding"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "encoding an API document failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "encoding failed\n").into_response()
+        }
+    }
+}
+
 /// Builds a document from a consistent view, off the async workers (a task list may walk
-/// every task).
-async fn respond<T, F>(state: AppState, build: F) -> Response
+/// every task); gzipped when the client accepts it (JSON of 1 000 vaults shrinks ~10x).
+async fn respond<T, F>(state: AppState, headers: HeaderMap, build: F) -> Response
 where
     T: Serialize + Send + 'static,
     F: FnOnce(&BackupCenter) -> Result<T, ApiError> + Send + 'static,
 {
+    let gzip = exposition::accepts_gzip(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
     let built = tokio::task::spawn_blocking(move || {
         let inventory = state.inventory.read().map_err(|_| {
             ApiError(
@@ -91,7 +119,14 @@ where
             state.now.unwrap_or_else(Timestamp::now),
             state.engine,
         );
-        build(&center).map(|doc| json(StatusCode::OK, &doc))
+        let doc = build(&center)?;
+        drop(center);
+        drop(inventory);
+        Ok::<_, ApiError>(if gzip {
+            json_gzip(&doc)
+        } else {
+            json(StatusCode::OK, &doc)
+        })
     })
     .await;
     match built {
@@ -143,7 +178,7 @@ async fn index() -> Response {
     )
 }
 
-async fn info(State(state): State<AppState>) -> Response {
+async fn info(State(state): State<AppState>, headers: HeaderMap) -> Response {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Info {
@@ -156,7 +191,7 @@ async fn info(State(state): State<AppState>) -> Response {
         snapshot: bool,
     }
     let snapshot = state.health.is_none();
-    respond(state, move |center| {
+    respond(state, headers, move |center| {
         Ok(Info {
             version: env!("CARGO_PKG_VERSION"),
             now: center.now,
@@ -172,8 +207,8 @@ async fn info(State(state): State<AppState>) -> Response {
     .await
 }
 
-async fn locations(State(state): State<AppState>) -> Response {
-    respond(state, |center| {
+async fn locations(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    respond(state, headers, |center| {
         Ok(Listing::<LocationRow> {
             now: center.now,
             items: status::locations(center),
@@ -184,55 +219,59 @@ async fn locations(State(state): State<AppState>) -> Response {
 
 async fn location(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Response {
-    respond(state, move |center| {
+    respond(state, headers, move |center| {
         Ok(detail::vault_detail(center, &namespace, &name)?)
     })
     .await
 }
 
-async fn overview(State(state): State<AppState>) -> Response {
-    respond(state, |center| Ok(BackupOverview::build(center))).await
+async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    respond(state, headers, |center| Ok(BackupOverview::build(center))).await
 }
 
 async fn backups(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let query = match TaskQuery::from_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(query) => query,
         Err(e) => return ApiError(StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
-    respond(state, move |center| Ok(task_page(center, &query))).await
+    respond(state, headers, move |center| Ok(task_page(center, &query))).await
 }
 
 async fn backup(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Response {
-    respond(state, move |center| {
+    respond(state, headers, move |center| {
         Ok(detail::backup_detail(center, &namespace, &name)?)
     })
     .await
 }
 
-async fn health(State(state): State<AppState>) -> Response {
-    respond(state, |center| Ok(BackupHealth::build(center))).await
+async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    respond(state, headers, |center| Ok(BackupHealth::build(center))).await
 }
 
 async fn schedule(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Response {
-    respond(state, move |center| {
+    respond(state, headers, move |center| {
         Ok(detail::schedule_detail(center, &namespace, &name)?)
     })
     .await
 }
 
-async fn components(State(state): State<AppState>) -> Response {
-    respond(state, |center| {
+async fn components(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    respond(state, headers, |center| {
         Ok(Listing::<ComponentRow> {
             now: center.now,
             items: status::components(center),
@@ -243,9 +282,10 @@ async fn components(State(state): State<AppState>) -> Response {
 
 async fn component(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Response {
-    respond(state, move |center| {
+    respond(state, headers, move |center| {
         Ok(detail::component_detail(center, &namespace, &name)?)
     })
     .await

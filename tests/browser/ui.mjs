@@ -5,7 +5,8 @@
 //
 // CONFIG: {"baseUrl": "http://127.0.0.1:PORT/", "screenshotDir": "DIR" | null,
 //          "pages": [{"name": "ack-locations", "hash": "#/locations",
-//                     "steps": [{"fill": ["#filter-locations", "shared"]}, {"click": "SELECTOR"}]}]}
+//                     "steps": [{"fill": ["#filter-locations", "shared"]}, {"click": "SELECTOR"},
+//                               {"wait": MS}]}]}
 // Every page opens in a fresh tab. The report per page holds the title, the h1, every table
 // (headers, rows of cell texts, the row count line), the chart bars, the summary cards, and
 // everything that went wrong: console errors and warnings, uncaught exceptions, dialogs,
@@ -24,6 +25,8 @@ function collect() {
   const main = document.querySelector('main');
   return {
     title: document.title,
+    // How many times the page has been drawn (auto-refresh redraws it).
+    renders: Number(main.dataset.rendered || 0),
     // The heading's parts (kind, name, phase badge) with a space between.
     h1: [...(main.querySelector('h1')?.childNodes || [])].map(text).filter(Boolean).join(' '),
     asOf: text(document.getElementById('asof')),
@@ -49,6 +52,8 @@ function collect() {
     })),
     cards: [...main.querySelectorAll('[data-card]')].map((c) => [c.dataset.card, text(c.querySelector('.n'))]),
     errors: [...main.querySelectorAll('.error')].map(text),
+    filters: Object.fromEntries([...main.querySelectorAll('input[type=search]')].map((i) => [i.id, i.value])),
+    focused: document.activeElement ? document.activeElement.id : null,
     // Elements a successful injection would have created inside the page's content.
     injected: main.querySelectorAll('script, img, iframe, object, embed, [onerror], [onload], [onclick], [onmouseover]').length,
     pwned: window.__pwned === undefined ? null : String(window.__pwned),
@@ -86,6 +91,13 @@ try {
     page.on('response', (r) => {
       if (r.status() >= 400 && !spec.allowStatus?.includes(r.status())) problems.badResponses.push(`${r.status()} ${r.url()}`);
     });
+    // Page weight: the bodies of every response of the first render (document, assets, API).
+    const bodies = [];
+    const weigh = (r) => bodies.push(Promise.all([
+      r.body().then((b) => b.length, () => 0),
+      r.request().sizes().then((z) => z.responseBodySize + z.responseHeadersSize, () => 0),
+    ]));
+    page.on('response', weigh);
     const started = Date.now();
     let response;
     try {
@@ -95,10 +107,16 @@ try {
       problems.pageErrors.push('did not render: ' + e);
     }
     const renderMs = Date.now() - started;
+    page.off('response', weigh);
+    const sizes = await Promise.all(bodies);
     const entry = {
       name: spec.name,
       hash: spec.hash,
       renderMs,
+      requests: sizes.length,
+      // Decoded bodies, and what crossed the wire (compressed bodies plus headers).
+      bytes: sizes.reduce((a, [body]) => a + body, 0),
+      transferred: sizes.reduce((a, [, wire]) => a + wire, 0),
       csp: response ? response.headers()['content-security-policy'] || null : null,
       ...(await page.evaluate(collect)),
       steps: [],
@@ -111,7 +129,7 @@ try {
     for (const step of spec.steps || []) {
       if (step.fill) await page.fill(step.fill[0], step.fill[1]);
       if (step.click) await page.click(step.click);
-      await page.waitForTimeout(STEP_SETTLE_MS);
+      await page.waitForTimeout(step.wait || STEP_SETTLE_MS);
       entry.steps.push(await page.evaluate(collect));
     }
     report.pages.push(entry);

@@ -8,7 +8,8 @@
 'use strict';
 
 (function () {
-  const REFRESH_MS = 30000;
+  // Auto-refresh period; `?refresh=SECONDS` (at least 2) changes it.
+  const REFRESH_MS = Math.max(2, Number(new URLSearchParams(location.search).get('refresh')) || 30) * 1000;
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const main = document.getElementById('main');
   // Per-route view state (sort, filter, page), kept across auto-refreshes.
@@ -158,7 +159,13 @@
   // columns: {label, value(row) -> sortable/filterable value, cell(row) -> node|text, num}
   function localTable(state, key, columns, rows, opts) {
     opts = opts || {};
-    const st = state[key] || (state[key] = { sort: opts.sort ?? null, desc: !!opts.desc, filter: '' });
+    const st = state[key] || (state[key] = { sort: opts.sort ?? null, desc: !!opts.desc, filter: '', offset: 0 });
+    // Only a page of rows is drawn: a thousand vaults are sorted and filtered in memory, but
+    // laying out every row would cost the browser seconds.
+    const pageRows = opts.pageRows || 100;
+    const prev = h('button', { type: 'button' }, '‹ Previous');
+    const next = h('button', { type: 'button' }, 'Next ›');
+    const pager = h('div', { class: 'pager' }, prev, next);
     const wrap = h('div', { class: 'tablewrap-outer', 'data-table': key });
     const input = h('input', {
       type: 'search', id: 'filter-' + key, placeholder: opts.placeholder || 'Filter…',
@@ -181,18 +188,25 @@
         shown = shown.slice().sort((a, b) => compare(c.value(a), c.value(b)) * (st.desc ? -1 : 1));
       }
       tbody.replaceChildren();
-      for (const r of shown) {
+      st.offset = Math.min(st.offset, Math.max(0, Math.floor((shown.length - 1) / pageRows) * pageRows));
+      const visible = shown.slice(st.offset, st.offset + pageRows);
+      for (const r of visible) {
         tbody.appendChild(h('tr', null, columns.map((c) => h('td', { class: cellClass(c) }, c.cell ? c.cell(r) : orDash(c.value(r))))));
       }
       if (shown.length === 0) {
         tbody.appendChild(h('tr', null, h('td', { class: 'empty', colspan: columns.length }, rows.length ? 'No row matches the filter.' : (opts.empty || 'Nothing to show.'))));
       }
-      count.textContent = shown.length === rows.length ? number(rows.length) + ' rows' : number(shown.length) + ' of ' + number(rows.length) + ' rows';
+      count.textContent = (shown.length > pageRows ? number(st.offset + 1) + '–' + number(st.offset + visible.length) + ' of ' : '') +
+        (shown.length === rows.length ? number(rows.length) + ' rows' : number(shown.length) + ' of ' + number(rows.length) + ' rows');
+      pager.hidden = shown.length <= pageRows;
+      prev.disabled = st.offset === 0;
+      next.disabled = st.offset + pageRows >= shown.length;
       headRow.replaceChildren(...columns.map((c, i) => {
         const th = h('th', { class: c.num ? 'num' : null, scope: 'col' }, h('button', {
           type: 'button',
           onclick: () => {
             if (st.sort === i) st.desc = !st.desc; else { st.sort = i; st.desc = !!c.num; }
+            st.offset = 0;
             draw();
           },
         }, c.label));
@@ -200,9 +214,11 @@
         return th;
       }));
     }
-    input.addEventListener('input', () => { st.filter = input.value; draw(); });
+    input.addEventListener('input', () => { st.filter = input.value; st.offset = 0; draw(); });
+    prev.addEventListener('click', () => { st.offset = Math.max(0, st.offset - pageRows); draw(); });
+    next.addEventListener('click', () => { st.offset += pageRows; draw(); });
     draw();
-    append(wrap, [h('div', { class: 'tablebar' }, input, count), h('div', { class: 'tablewrap' }, table)]);
+    append(wrap, [h('div', { class: 'tablebar' }, input, count, h('span', { class: 'spacer' }), pager), h('div', { class: 'tablewrap' }, table)]);
     return wrap;
   }
 
@@ -767,6 +783,7 @@
     main.setAttribute('data-rendered', String(ticket));
   }
 
+  document.getElementById('period').textContent = REFRESH_MS / 1000 + ' s';
   window.addEventListener('hashchange', () => { window.scrollTo(0, 0); render(); });
   setInterval(() => {
     const on = document.getElementById('autorefresh');
