@@ -116,14 +116,8 @@ fn main() {
             .iter()
             .filter_map(|v| v["renderMs"].as_f64())
             .collect();
-        let bytes = of_page
-            .first()
-            .and_then(|v| v["bytes"].as_u64())
-            .unwrap_or(0);
-        let requests = of_page
-            .first()
-            .and_then(|v| v["requests"].as_u64())
-            .unwrap_or(0);
+        let first = |field: &str| of_page.first().and_then(|v| v[field].as_u64()).unwrap_or(0);
+        let (bytes, wire, requests) = (first("bytes"), first("transferred"), first("requests"));
         println!(
             "| {name} | {requests} | {:.1} KiB | {:.1} KiB | {:.0} ms |",
             wire as f64 / 1024.0,
