@@ -246,6 +246,25 @@ async fn errors_are_json_a_client_can_act_on() {
         body["error"],
         "backuplocation \"offsite\" not found; known: default, gcs-archive, offsite-s3"
     );
+    let (status, one) = get_json(
+        &serve,
+        "/api/v1/backuplocations?namespace=velero&name=offsite-s3",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(names(&one["items"], "name"), ["offsite-s3"]);
+    let (_, none) = get_json(
+        &serve,
+        "/api/v1/backuplocations?namespace=velero&name=offsite",
+    )
+    .await;
+    assert_eq!(none["items"], serde_json::json!([]));
+    let (status, body) = get_json(&serve, "/api/v1/backuplocations?vault=x").await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"],
+        "query parameter vault=\"x\": not a parameter of the backup location list (namespace, name)"
+    );
     let (status, body) = get_json(&serve, "/api/v1/schedules/velero/nightly").await;
     assert_eq!(status, 404);
     assert_eq!(
@@ -333,6 +352,21 @@ async fn documents_are_gzipped_when_the_client_accepts_it() {
         .read_to_string(&mut unzipped)
         .expect("a gzip body");
     assert_eq!(unzipped, plain.text());
+    // The embedded assets too.
+    let script = http::get(&serve.url("/assets/app.js"), &[]).await;
+    let zipped = http::get(&serve.url("/assets/app.js"), &[("accept-encoding", "gzip")]).await;
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert!(
+        zipped.body.len() * 2 < script.body.len(),
+        "compressed {} of {}",
+        zipped.body.len(),
+        script.body.len()
+    );
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&zipped.body[..])
+        .read_to_string(&mut unzipped)
+        .expect("a gzip body");
+    assert_eq!(unzipped, script.text());
     // Errors too are JSON, compressed or not.
     let missing = http::get(
         &serve.url("/api/v1/components/csdr/nope"),

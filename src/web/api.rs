@@ -164,7 +164,7 @@ async fn index() -> Response {
             documentation: "docs/api.md",
             endpoints: &[
                 "/api/v1/info",
-                "/api/v1/backuplocations",
+                "/api/v1/backuplocations?namespace=&name=",
                 "/api/v1/backuplocations/{namespace}/{name}",
                 "/api/v1/overview",
                 "/api/v1/backups?set=&namespace=&backupLocation=&schedule=&phase=&q=&sort=&order=&offset=&limit=",
@@ -207,11 +207,36 @@ async fn info(State(state): State<AppState>, headers: HeaderMap) -> Response {
     .await
 }
 
-async fn locations(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    respond(state, headers, |center| {
+/// `?namespace=&name=` narrow the list (exact match), so a page can ask whether one vault
+/// exists without a 404 or the whole list.
+async fn locations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let mut namespace = None;
+    let mut name = None;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "namespace" => namespace = Some(value),
+            "name" => name = Some(value),
+            _ => {
+                return ApiError(
+                    StatusCode::BAD_REQUEST,
+                    format!("query parameter {key}={value:?}: not a parameter of the backup location list (namespace, name)"),
+                )
+                .into_response();
+            }
+        }
+    }
+    respond(state, headers, move |center| {
+        let wanted = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
         Ok(Listing::<LocationRow> {
             now: center.now,
-            items: status::locations(center),
+            items: status::locations(center)
+                .into_iter()
+                .filter(|v| wanted(&namespace, &v.namespace) && wanted(&name, &v.name))
+                .collect(),
         })
     })
     .await

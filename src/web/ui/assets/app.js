@@ -610,10 +610,10 @@
       ];
       const tasks = taskTable(state, 'tasks', { namespace, backupLocation: name },
         ['name', 'fromSchedule', 'phase', 'reason', 'started', 'completed', 'message'], { title: 'tasks of this backup location' });
-      // Tasks may name a vault that does not exist: ask the (bounded) list first, so the
-      // page explains that instead of failing on a 404.
-      const known = await api('backuplocations');
-      if (!known.items.some((v) => v.namespace === namespace && v.name === name)) {
+      // Tasks may name a vault that does not exist: ask whether it does first, so the page
+      // explains that instead of failing on a 404.
+      const known = await api('backuplocations', { namespace, name });
+      if (known.items.length === 0) {
         await tasks.ready;
         return [...head(null, null),
           h('p', { class: 'notice' }, `No backup location ${JSON.stringify(name)} exists in namespace ${JSON.stringify(namespace)}; these tasks name it, and fail validation.`),
