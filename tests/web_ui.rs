@@ -47,6 +47,8 @@ struct Page {
     name: String,
     hash: String,
     steps: Vec<Value>,
+    /// Whether the page's screenshot is one of the committed ones.
+    screenshot: bool,
 }
 
 fn page(name: &str, hash: &str) -> Page {
@@ -54,6 +56,7 @@ fn page(name: &str, hash: &str) -> Page {
         name: name.to_string(),
         hash: hash.to_string(),
         steps: Vec::new(),
+        screenshot: true,
     }
 }
 
@@ -75,7 +78,7 @@ fn browse(serve: &Serve, pages: &[Page], screenshots: Option<&Path>) -> Vec<Valu
     let config = json!({
         "baseUrl": serve.url("/"),
         "screenshotDir": screenshots.map(|p| p.display().to_string()),
-        "pages": pages.iter().map(|p| json!({"name": p.name, "hash": p.hash, "steps": p.steps})).collect::<Vec<_>>(),
+        "pages": pages.iter().map(|p| json!({"name": p.name, "hash": p.hash, "steps": p.steps, "screenshot": p.screenshot})).collect::<Vec<_>>(),
     });
     let config_path = dir.write("config.json", config.to_string());
     let stdout = dir.path().join("stdout.json");
@@ -237,6 +240,7 @@ fn ack_example_in_a_browser() {
         json!({"fill": ["#filter-schedules", "orders"]}),
         json!({"wait": 4500}),
     ];
+    refresh.screenshot = false;
     let mut failed = page("ack-operations", "#/operations");
     failed.steps = vec![json!({"fill": ["#filter-failed", "VaultError"]})];
     let pages = browse(

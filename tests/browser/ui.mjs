@@ -123,7 +123,7 @@ try {
       problems,
     };
     // As first shown, before any step.
-    if (config.screenshotDir) {
+    if (config.screenshotDir && spec.screenshot !== false) {
       await page.screenshot({ path: join(config.screenshotDir, spec.name + '.png'), fullPage: true });
     }
     for (const step of spec.steps || []) {
