@@ -423,7 +423,7 @@
 
   // RPO: age of the last good backup against the schedule's interval (marks at 1x and 2x).
   function rpoBar(row) {
-    const w = 150;
+    const w = 90;
     const svg = s('svg', { class: 'chart rpo', viewBox: `0 0 ${w} 14`, width: w, height: 14, role: 'img' });
     if (row.rpoIntervals === null || row.rpoIntervals === undefined) return h('span', { class: 'muted' }, '—');
     const scale = Math.max(3, Math.ceil(row.rpoIntervals));
@@ -563,29 +563,29 @@
       const schedules = doc.schedules;
       const restores = doc.restoreStatus;
       const scheduleCols = [
-        { label: 'Schedule', value: (r) => r.name, cell: (r) => scheduleLink(r.namespace, r.name) },
+        { label: 'Schedule', value: (r) => r.name, cell: (r) => scheduleLink(r.namespace, r.name), nowrap: true },
         namespacesOf(schedules) > 1 ? { label: 'Namespace', value: (r) => r.namespace } : null,
-        { label: 'Backuplocation', value: (r) => r.backupLocation, cell: (r) => vaultLink(r.namespace, r.backupLocation) },
-        { label: 'Cron', value: (r) => r.cron, cell: (r) => h('span', { class: 'mono' }, r.cron) },
+        { label: 'Backuplocation', value: (r) => r.backupLocation, cell: (r) => vaultLink(r.namespace, r.backupLocation), nowrap: true },
+        { label: 'Cron', value: (r) => r.cron, cell: (r) => h('span', { class: 'mono' }, r.cron), nowrap: true },
         { label: 'Phase', value: (r) => r.phase, cell: (r) => badge(r.phase, r.severity) },
         { label: 'Paused', value: (r) => (r.paused ? 'paused' : ''), cell: (r) => (r.paused ? h('span', { class: 'tag' }, 'paused') : '') },
         { label: 'Interval', value: (r) => r.intervalSeconds, cell: (r) => duration(r.intervalSeconds), num: true },
-        { label: 'Last success', value: (r) => r.lastSuccess, cell: (r) => time(r.lastSuccess) },
+        { label: 'Last success', value: (r) => r.lastSuccess, cell: (r) => time(r.lastSuccess), nowrap: true },
         { label: 'Since last success', value: (r) => r.secondsSinceLastSuccess, cell: (r) => duration(r.secondsSinceLastSuccess), num: true },
-        { label: 'RPO / interval', value: (r) => r.rpoIntervals, cell: rpoBar, num: true },
+        { label: 'RPO / interval', value: (r) => r.rpoIntervals, cell: rpoBar, num: true, nowrap: true },
         { label: 'Last backup', value: (r) => r.lastBackupOutcome, cell: (r) => badge(r.lastBackupOutcome, r.lastBackupSeverity) },
-        { label: 'Problem', value: (r) => r.problem, msg: true },
+        schedules.some((r) => r.problem) ? { label: 'Problem', value: (r) => r.problem, msg: true } : null,
       ].filter(Boolean);
       const restoreCols = [
-        { label: 'Restore', value: (r) => r.name },
-        { label: 'Namespace', value: (r) => r.namespace },
-        { label: 'Backup', value: (r) => r.backup, cell: (r) => backupLink(r.namespace, r.backup) },
+        { label: 'Restore', value: (r) => r.name, nowrap: true },
+        namespacesOf(restores.restores) > 1 ? { label: 'Namespace', value: (r) => r.namespace } : null,
+        { label: 'Backup', value: (r) => r.backup, cell: (r) => backupLink(r.namespace, r.backup), nowrap: true },
         { label: 'Phase', value: (r) => r.phase, cell: (r) => badge(r.phase, r.severity) },
         { label: 'Reason', value: (r) => r.reason },
-        { label: 'Started', value: (r) => r.started, cell: (r) => time(r.started) },
-        { label: 'Running for', value: (r) => r.runningSeconds, cell: (r) => duration(r.runningSeconds), num: true },
+        { label: 'Started', value: (r) => r.started, cell: (r) => time(r.started), nowrap: true },
+        restores.restores.some((r) => r.runningSeconds !== null) ? { label: 'Running for', value: (r) => r.runningSeconds, cell: (r) => duration(r.runningSeconds), num: true } : null,
         { label: 'Message', value: (r) => r.message, msg: true },
-      ];
+      ].filter(Boolean);
       const rc = restores.counts;
       return [
         h('h1', null, 'Backup Health'),
@@ -606,7 +606,7 @@
     async backuplocation(state, namespace, name) {
       const head = (sev, phase) => [
         h('div', { class: 'crumbs' }, h('a', { href: '#/locations' }, 'Backup Locations'), ' › ', namespace),
-        h('h1', null, h('span', { class: 'kind' }, 'Backup location'), name, badge(phase, sev)),
+        h('h1', null, h('span', { class: 'kind' }, 'Backup location'), name, phase ? badge(phase, sev) : null),
       ];
       const tasks = taskTable(state, 'tasks', { namespace, backupLocation: name },
         ['name', 'fromSchedule', 'phase', 'reason', 'started', 'completed', 'message'], { title: 'tasks of this backup location' });
