@@ -6,7 +6,10 @@
 pub mod describe;
 pub mod events;
 pub mod probe;
+pub mod detail;
+pub mod overview;
 pub mod status;
+pub mod tasks;
 
 use crate::model::{Outcome, Timestamp, WarningEvent};
 use serde::Serialize;

@@ -181,7 +181,8 @@ impl StatusReport {
     }
 }
 
-fn locations(center: &BackupCenter) -> Vec<LocationRow> {
+/// Backup Locations rows.
+pub fn locations(center: &BackupCenter) -> Vec<LocationRow> {
     center
         .vaults()
         .map(|v| LocationRow {
@@ -202,7 +203,8 @@ fn locations(center: &BackupCenter) -> Vec<LocationRow> {
         .collect()
 }
 
-fn operations(center: &BackupCenter) -> OperationStatus {
+/// Task counts per vault (every vault, plus the vaults only tasks name), from the task index.
+pub fn per_location(center: &BackupCenter) -> Vec<LocationCounts> {
     // Every vault, plus the vaults only tasks name, each per (namespace, name).
     let mut counts: BTreeMap<(&str, &str), [u64; Outcome::ALL.len()]> = center
         .vaults()
@@ -214,7 +216,7 @@ fn operations(center: &BackupCenter) -> OperationStatus {
             *total += n;
         }
     }
-    let per_location = counts
+    counts
         .into_iter()
         .map(|((ns, vault), by_outcome)| LocationCounts {
             backup_location: vault.to_string(),
@@ -222,7 +224,11 @@ fn operations(center: &BackupCenter) -> OperationStatus {
             backup_location_exists: !vault.is_empty() && center.vault_in(ns, vault).is_some(),
             counts: OutcomeCounts::from_index(&by_outcome),
         })
-        .collect();
+        .collect()
+}
+
+fn operations(center: &BackupCenter) -> OperationStatus {
+    let per_location = per_location(center);
     let mut failed_backups: Vec<FailedRow> = center
         .flagged_tasks()
         .filter(|t| t.phase.is_failure())
@@ -260,7 +266,8 @@ fn operations(center: &BackupCenter) -> OperationStatus {
     }
 }
 
-fn schedules(center: &BackupCenter) -> Vec<ScheduleRow> {
+/// Every schedule with its RPO, by namespace and name.
+pub fn schedules(center: &BackupCenter) -> Vec<ScheduleRow> {
     let runs = center.schedule_runs();
     let mut rows: Vec<ScheduleRow> = center
         .schedules()
@@ -298,7 +305,8 @@ fn schedules(center: &BackupCenter) -> Vec<ScheduleRow> {
     rows
 }
 
-fn restores(center: &BackupCenter) -> RestoreStatus {
+/// Restore counts, and the failed and unfinished restores.
+pub fn restores(center: &BackupCenter) -> RestoreStatus {
     let mut counts = OutcomeCounts::default();
     let mut rows = Vec::new();
     for view in center.restores() {
@@ -344,7 +352,8 @@ fn restores(center: &BackupCenter) -> RestoreStatus {
     }
 }
 
-fn components(center: &BackupCenter) -> Vec<ComponentRow> {
+/// Addon Status rows, in the order of [`BackupCenter::components`].
+pub fn components(center: &BackupCenter) -> Vec<ComponentRow> {
     center
         .components()
         .into_iter()

@@ -1,8 +1,10 @@
 //! The HTTP server of `backupscope serve`: `/metrics` (Prometheus text 0.0.4 or OpenMetrics,
-//! gzip when asked), `/healthz`, `/readyz`, and a landing page at `/`.
+//! gzip when asked), `/healthz`, `/readyz`, the web UI at `/` and its JSON API under `/api/v1/`.
 
+mod api;
 mod conn;
 mod tls;
+mod ui;
 
 use crate::center::BackupCenter;
 use crate::inventory::Inventory;
@@ -13,7 +15,7 @@ use crate::source::health::SourceHealth;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -126,7 +128,7 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(landing))
+        .merge(ui::routes())
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -204,16 +206,6 @@ async fn readyz(State(state): State<AppState>) -> Response {
         )
             .into_response()
     }
-}
-
-async fn landing() -> Html<String> {
-    Html(format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>backupscope</title></head>\n\
-         <body><h1>backupscope {}</h1>\n<p>Observability for Kubernetes backup centers.</p>\n\
-         <ul><li><a href=\"metrics\">Metrics</a></li><li><a href=\"healthz\">Health</a></li>\
-         <li><a href=\"readyz\">Readiness</a></li></ul></body></html>\n",
-        env!("CARGO_PKG_VERSION")
-    ))
 }
 
 /// Serves until `shutdown` resolves; plain HTTP, or HTTPS when TLS files are given. Every
