@@ -4,6 +4,7 @@
 pub mod center;
 pub mod cli;
 pub mod dialect;
+pub mod doctor;
 pub mod inventory;
 pub mod metrics;
 pub mod model;

@@ -182,6 +182,7 @@ impl Collector {
             series: center_series.to_vec(),
         };
         self.own(center, health, &mut out);
+        doctor_findings(center, &mut out);
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {
@@ -234,6 +235,25 @@ impl Collector {
         out.family(&f::LAST_SCRAPE_DURATION);
         let nanos = self.last_duration_nanos.load(Ordering::Relaxed);
         out.sample(&f::LAST_SCRAPE_DURATION, [], nanos as f64 / 1e9);
+    }
+}
+
+/// `backupcenter_doctor_findings`: the doctor depends on the clock (stuck tasks, RPO), so it
+/// runs with backupscope's own, always-fresh families, not in the cached center output.
+fn doctor_findings<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    let findings = crate::doctor::diagnose(center, &Default::default());
+    let mut counts: std::collections::BTreeMap<(&str, &str, &str), u64> = Default::default();
+    for finding in &findings {
+        let key = (
+            finding.object.namespace.as_str(),
+            finding.rule,
+            finding.severity.as_str(),
+        );
+        *counts.entry(key).or_default() += 1;
+    }
+    out.family(&f::DOCTOR_FINDINGS);
+    for ((ns, rule, severity), n) in counts {
+        out.sample(&f::DOCTOR_FINDINGS, [ns, rule, severity], n as f64);
     }
 }
 

@@ -4,6 +4,7 @@
 //! the web serves them as JSON. Field names are part of the `-o json` contract (docs/cli.md).
 
 pub mod describe;
+pub mod doctor;
 pub mod status;
 
 use crate::model::{Outcome, Timestamp, WarningEvent};
