@@ -202,3 +202,184 @@ pub fn write_snapshot(dir: &Path, files: Vec<(&str, Vec<Value>)>) {
 pub fn inventory(objects: &[Value]) -> backupscope::inventory::Inventory {
     backupscope::inventory::Inventory::from_objects(objects)
 }
+
+/// An ACK BackupLocation (backup vault) in `csdr`; `phase: None` is one never validated.
+pub fn mk_ack_vault(
+    name: &str,
+    bucket: &str,
+    region: &str,
+    network: &str,
+    phase: Option<&str>,
+    message: &str,
+) -> Value {
+    let mut o = json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "BackupLocation",
+        "metadata": metadata("csdr", name, "2026-10-20T06:30:00Z"),
+        "spec": {
+            "backupSyncPeriod": "0s",
+            "config": {"network": network, "region": region},
+            "objectStorage": {"bucket": bucket, "prefix": "ack"},
+            "provider": "alibabacloud",
+        },
+    });
+    if let Some(phase) = phase {
+        set(
+            &mut o,
+            "/status",
+            json!({"lastValidationTime": "2026-11-25T08:57:00Z", "phase": phase}),
+        );
+        if !message.is_empty() {
+            set(&mut o, "/status/message", json!(message));
+        }
+    }
+    o
+}
+
+/// An ACK ApplicationBackup of `vault` in `phase`, started at `at` and, when terminal, completed
+/// then too; `message` is its `status.message` (empty for none).
+pub fn mk_ack_backup(name: &str, vault: &str, phase: &str, at: &str, message: &str) -> Value {
+    let mut status = json!({"phase": phase, "startTimestamp": at});
+    if !matches!(phase, "InProgress" | "") {
+        set(&mut status, "/completionTimestamp", json!(at));
+    }
+    if !message.is_empty() {
+        set(&mut status, "/message", json!(message));
+    }
+    json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "ApplicationBackup",
+        "metadata": with(metadata("csdr", name, at), "/labels", json!({"csdr/schedule-name": ""})),
+        "spec": {
+            "backupType": "AppAndPvBackup",
+            "includedNamespaces": ["shop"],
+            "pvBackup": {"defaultPvBackup": true},
+            "storageLocation": vault,
+            "ttl": "720h0m0s",
+        },
+        "status": status,
+    })
+}
+
+/// An ACK ApplicationBackup created by the backup plan `schedule`.
+pub fn mk_ack_scheduled_backup(
+    schedule: &str,
+    vault: &str,
+    phase: &str,
+    at: &str,
+    message: &str,
+) -> Value {
+    let stamp: String = at.chars().filter(char::is_ascii_digit).collect();
+    let mut b = mk_ack_backup(&format!("{schedule}-{stamp}"), vault, phase, at, message);
+    b["metadata"]["labels"]["csdr/schedule-name"] = json!(schedule);
+    b
+}
+
+/// An ACK BackupSchedule (backup plan) on `vault`.
+pub fn mk_ack_schedule(name: &str, schedule: &str, vault: &str, paused: bool) -> Value {
+    json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "BackupSchedule",
+        "metadata": metadata("csdr", name, "2026-10-20T06:41:09Z"),
+        "spec": {
+            "paused": paused,
+            "schedule": schedule,
+            "template": {"backupType": "AppBackup", "includedNamespaces": ["orders"], "storageLocation": vault},
+        },
+    })
+}
+
+/// An ACK ApplicationRestore of `backup` in `phase`, started (and completed) at `at`.
+pub fn mk_ack_restore(name: &str, backup: &str, phase: &str, at: &str, message: &str) -> Value {
+    let mut status = json!({"phase": phase, "startTimestamp": at});
+    if phase != "InProgress" {
+        set(&mut status, "/completionTimestamp", json!(at));
+    }
+    if !message.is_empty() {
+        set(&mut status, "/message", json!(message));
+    }
+    json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "ApplicationRestore",
+        "metadata": metadata("csdr", name, at),
+        "spec": {"backupName": backup},
+        "status": status,
+    })
+}
+
+/// A Deployment whose pods carry `labels`, with one container and its memory limit.
+pub fn mk_deployment(
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    container: &str,
+    image: &str,
+    memory_limit: &str,
+    ready: u64,
+) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata(namespace, name, "2026-10-20T05:58:15Z"),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{
+                    "image": image,
+                    "name": container,
+                    "resources": {
+                        "limits": {"cpu": "1", "memory": memory_limit},
+                        "requests": {"cpu": "500m", "memory": "128Mi"},
+                    },
+                }]},
+            },
+        },
+        "status": {"availableReplicas": ready, "readyReplicas": ready, "replicas": 1},
+    })
+}
+
+/// How a container last ended: (reason, exit code, finishedAt).
+pub type LastEnd<'a> = Option<(&'a str, i64, &'a str)>;
+
+/// A running pod with one container on node `k8s-worker-01` (set `/spec/nodeName` for another);
+/// `waiting` is a `state.waiting.reason` (then the container is not ready), `last` its
+/// `lastState.terminated`.
+pub fn mk_pod(
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    container: &str,
+    restarts: u64,
+    last: LastEnd,
+    waiting: Option<&str>,
+) -> Value {
+    let mut status = json!({
+        "name": container,
+        "ready": waiting.is_none(),
+        "restartCount": restarts,
+        "state": {"running": {"startedAt": "2026-11-20T09:41:00Z"}},
+    });
+    if let Some((reason, code, at)) = last {
+        set(
+            &mut status,
+            "/lastState/terminated",
+            json!({"exitCode": code, "finishedAt": at, "reason": reason}),
+        );
+    }
+    if let Some(reason) = waiting {
+        set(
+            &mut status,
+            "/state",
+            json!({"waiting": {"reason": reason}}),
+        );
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": with(metadata(namespace, name, "2026-11-20T09:41:00Z"), "/labels", labels),
+        "spec": {"containers": [{"name": container}], "nodeName": "k8s-worker-01"},
+        "status": {"containerStatuses": [status], "phase": "Running"},
+    })
+}
