@@ -88,16 +88,6 @@ fn examples_yield_exactly_the_operators_findings() {
                 "ApplicationBackup/before-k8s-upgrade-1124"
             ),
             s(
-                "backup-failed",
-                "critical",
-                "ApplicationBackup/prod-daily-20261117040100"
-            ),
-            s(
-                "backup-failed",
-                "critical",
-                "ApplicationBackup/weekly-full-20261108020000"
-            ),
-            s(
                 "restore-failed",
                 "critical",
                 "ApplicationRestore/restore-orders-drill"
@@ -106,6 +96,12 @@ fn examples_yield_exactly_the_operators_findings() {
                 "vault-access-denied",
                 "critical",
                 "BackupLocation/shared-oss-vault"
+            ),
+            // prod-daily and weekly-full have succeeded since these failures.
+            s(
+                "backup-failed",
+                "warning",
+                "ApplicationBackup/prod-daily-20261117040100"
             ),
             s(
                 "backup-partially-failed",
@@ -116,6 +112,11 @@ fn examples_yield_exactly_the_operators_findings() {
                 "backup-partially-failed",
                 "warning",
                 "ApplicationBackup/shop-release-1119"
+            ),
+            s(
+                "backup-failed",
+                "warning",
+                "ApplicationBackup/weekly-full-20261108020000"
             ),
             s("schedule-paused", "unknown", "BackupSchedule/weekly-full"),
         ]
@@ -319,4 +320,17 @@ fn kubernetes_version_file_in_a_snapshot_is_read() {
     assert_eq!(v["kubernetesVersion"], "v1.19.6-aliyun.1");
     assert_eq!(v["findings"][0]["rule"], "ack-kubernetes-too-old");
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn readme_shows_the_real_output_on_the_ack_example() {
+    let golden = std::fs::read_to_string("tests/golden/doctor-ack.txt").unwrap();
+    let head = &golden[..golden.find("\n2. [").expect("a second finding")];
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    assert!(
+        readme.contains(&format!(
+            "$ backupscope doctor --snapshot examples/ack-cluster --now 2026-11-25T09:00:00Z\n{head}\n"
+        )),
+        "README.md's doctor section differs from tests/golden/doctor-ack.txt; copy its first finding"
+    );
 }

@@ -1186,3 +1186,61 @@ fn every_finding_names_a_documented_rule_and_has_a_fix() {
         );
     }
 }
+
+#[test]
+fn failed_runs_of_one_schedule_with_one_cause_are_one_finding() {
+    let mut objects = ack_healthy();
+    for at in [
+        "2026-11-20T04:01:00Z",
+        "2026-11-21T04:01:00Z",
+        "2026-11-22T04:01:00Z",
+    ] {
+        objects.push(mk_ack_scheduled_backup(
+            "prod-daily",
+            "prod-hz-vault",
+            "Failed",
+            at,
+            "velero backup process timeout",
+        ));
+    }
+    // A manual task with the same reason stands alone.
+    objects.push(mk_ack_backup(
+        "shop-release-1119",
+        "prod-hz-vault",
+        "Failed",
+        "2026-11-19T10:31:42Z",
+        "velero backup process timeout",
+    ));
+    let findings = diagnose(&objects);
+    assert_eq!(
+        summary(&findings),
+        vec![
+            (
+                "backup-failed",
+                Severity::Critical,
+                "csdr/ApplicationBackup/shop-release-1119".to_string()
+            ),
+            // prod-daily has succeeded since (11-24, 11-25): history, so a warning.
+            (
+                "backup-failed",
+                Severity::Warning,
+                "csdr/ApplicationBackup/prod-daily-20261122040100".to_string()
+            ),
+        ]
+    );
+    let f = &findings[1];
+    assert!(
+        f.summary.starts_with(
+            "3 runs of schedule prod-daily Failed, newest prod-daily-20261122040100 (Timeout)"
+        ),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary.ends_with("; the schedule has succeeded since"),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.affected.len(), 2);
+    assert!(facts(f).contains("csdr/BackupSchedule/prod-daily schedule has succeeded since: last success 2026-11-25T04:01:00Z"), "{}", facts(f));
+}

@@ -356,18 +356,6 @@ fn server_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Marked]) ->
     }
 }
 
-/// How long a task may stay unfinished before it is stuck (see the task-stuck rule docs).
-pub fn stuck_bound_seconds(engine: Engine, phase: TaskPhase) -> f64 {
-    const HOUR: f64 = 3600.0;
-    match (engine, phase) {
-        // csdr gives up on a velero subtask after 60 minutes; twice that is no longer running.
-        (Engine::Ack, _) => 2.0 * HOUR,
-        (Engine::Velero, TaskPhase::Finalizing | TaskPhase::FinalizingPartiallyFailed) => HOUR,
-        // Velero's default item-operation and pod-volume timeouts are 4 hours.
-        (Engine::Velero, _) => 4.0 * HOUR,
-    }
-}
-
 pub fn stuck(d: &mut Diagnosis) {
     let c = d.center;
     let mut candidates: Vec<(Dropped, f64, TaskPhase, Option<Timestamp>, bool)> = Vec::new();
@@ -375,7 +363,7 @@ pub fn stuck(d: &mut Diagnosis) {
         let Some(running) = c.running_seconds(task) else {
             continue;
         };
-        if running <= stuck_bound_seconds(task.engine, task.phase) {
+        if running <= c.stuck_bound_seconds(task.engine, task.phase) {
             continue;
         }
         let view = c.view(task);
@@ -396,7 +384,7 @@ pub fn stuck(d: &mut Diagnosis) {
             continue;
         };
         let running = c.seconds_since(since);
-        if running <= stuck_bound_seconds(r.engine, r.phase) {
+        if running <= c.stuck_bound_seconds(r.engine, r.phase) {
             continue;
         }
         candidates.push((Dropped::Restore(view), running, r.phase, Some(since), false));
@@ -500,7 +488,7 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
             names.join(" and "),
             phase,
             span(*running),
-            span(stuck_bound_seconds(engine, *phase)),
+            span(d.center.stuck_bound_seconds(engine, *phase)),
             restart
                 .map(|r| format!(" after {}", restart_words(r)))
                 .unwrap_or_default()

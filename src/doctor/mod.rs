@@ -21,9 +21,6 @@ use crate::model::{Engine, Timestamp, WarningEvent};
 use crate::report::doctor::{ClusterFacts, Evidence, Finding, ObjectRef};
 use std::collections::HashSet;
 
-/// Schedules missed their RPO when the last good backup is older than this many intervals.
-pub const RPO_FACTOR: f64 = 2.0;
-
 /// Every finding for the center at its instant, most severe first.
 pub fn diagnose(center: &BackupCenter, facts: &ClusterFacts) -> Vec<Finding> {
     let mut d = Diagnosis {

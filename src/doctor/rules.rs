@@ -82,14 +82,16 @@ reason class (VaultError, HBRError, Timeout, NamespaceNotFound, AlreadyExists, S
 SnapshotError, ComponentAbnormal, InternalError, ValidationError) and the message pick the ACK FAQ \
 catalogue row or the Velero failure mode, which give cause and fix. Evidence: the task's phase and \
 completion, its message, its velero twin (ACK), its Warning events and failed PodVolumeBackups. \
-Critical.";
+Failed runs of one schedule with one reason class are one finding (the newest is its object). \
+Critical; Warning when the schedule has succeeded since (the failure is history, its cause may \
+recur).";
 
     "backup-partially-failed", "both", "Backup task PartiallyFailed",
     "Fires for a backup task in PartiallyFailed: some resources or volumes were not backed up \
 (ACK FAQ #24 \"PROCESS velero partially completed\", #25 \"PROCESS hbr partially completed\"; \
 Velero: errors > 0). Evidence: error and warning counts (ACK: from the velero twin), failed \
 PodVolumeBackups. The fix reads the per-resource errors: `velero backup describe --details` and \
-`velero backup logs`. Warning.";
+`velero backup logs`. Runs of one schedule group like backup-failed. Warning.";
 
     "restore-failed", "both", "Restore Failed",
     "Fires for a restore in Failed or FailedValidation that no root-cause rule explains; the \

@@ -2,7 +2,7 @@
 //! a schedule that failed validation, a paused schedule.
 
 use super::commands;
-use super::{Diagnosis, RPO_FACTOR, evidence, schedule_kind, span};
+use super::{Diagnosis, evidence, schedule_kind, span};
 use crate::center::{BackupCenter, ScheduleRuns, Severity};
 use crate::model::{BackupTask, Schedule, Timestamp};
 use crate::report::doctor::{Finding, FixStep, ObjectRef};
@@ -10,6 +10,7 @@ use crate::report::doctor::{Finding, FixStep, ObjectRef};
 /// Where a schedule stands against its RPO at the center's instant.
 pub struct Rpo<'a> {
     pub interval: Option<f64>,
+    pub rpo: Option<f64>,
     pub last_success: Option<Timestamp>,
     /// Seconds since the last success (or, with none, since the schedule was created).
     pub age: Option<f64>,
@@ -23,12 +24,10 @@ pub fn rpo<'a>(c: &BackupCenter<'a>, s: &Schedule, runs: &ScheduleRuns<'a>) -> R
         .then_some(s.interval_seconds)
         .flatten();
     let age = runs.last_success.or(s.created).map(|t| c.seconds_since(t));
-    let missed = match (interval, age) {
-        (Some(i), Some(a)) => a > i * RPO_FACTOR,
-        _ => false,
-    };
+    let missed = c.schedule_missed_rpo(s, runs.last_success);
     Rpo {
         interval,
+        rpo: c.schedule_rpo_seconds(s),
         last_success: runs.last_success,
         age,
         missed,
@@ -39,10 +38,10 @@ pub fn rpo<'a>(c: &BackupCenter<'a>, s: &Schedule, runs: &ScheduleRuns<'a>) -> R
 impl Rpo<'_> {
     /// "last success 21h59m17s ago, bound 13h0m0s (2 × 6h30m0s): RPO missed".
     pub fn describe(&self, paused: bool) -> String {
-        let bound = self
-            .interval
-            .map(|i| format!("bound {} (2 × {})", span(i * RPO_FACTOR), span(i)))
-            .unwrap_or_else(|| "no interval".into());
+        let bound = match (self.rpo, self.interval) {
+            (Some(rpo), Some(i)) => format!("bound {} (2 × {})", span(rpo), span(i)),
+            _ => "no interval".into(),
+        };
         let last = match (self.last_success, self.age) {
             (Some(_), Some(age)) => format!("last success {} ago", span(age)),
             (None, Some(age)) => format!(
@@ -183,9 +182,7 @@ fn missed(d: &Diagnosis, s: &Schedule, rpo: &Rpo, object: ObjectRef, describe: S
             "schedule {} has no good backup for {} (RPO {})",
             s.name,
             rpo.age.map(span).unwrap_or_default(),
-            rpo.interval
-                .map(|i| span(i * RPO_FACTOR))
-                .unwrap_or_default()
+            rpo.rpo.map(span).unwrap_or_default()
         ),
         evidence: ev,
         affected: vec![],

@@ -5,7 +5,7 @@ use super::catalogue::explain;
 use super::commands;
 use super::{Diagnosis, backup_kind, evidence, restore_kind, vault_kind};
 use crate::center::{RestoreView, Severity, TaskView};
-use crate::model::{BackupTask, Engine, TaskPhase};
+use crate::model::{BackupTask, Engine, ReasonClass, TaskPhase};
 use crate::report::doctor::{Evidence, Finding, FixStep, ObjectRef};
 
 /// A message short enough for a summary line.
@@ -74,23 +74,46 @@ pub(crate) fn task_evidence(d: &Diagnosis, view: &TaskView) -> Vec<Evidence> {
     ev
 }
 
+/// Failed runs of one schedule with one reason class share their cause: one finding.
+/// Manual tasks stand alone.
+type FailureKey<'a> = (Engine, &'a str, &'a str, bool, ReasonClass);
+
 pub fn failed_backups(d: &mut Diagnosis) {
     let c = d.center;
-    let mut found = Vec::new();
+    let runs = c.schedule_runs();
+    let mut groups: Vec<(FailureKey, Vec<TaskView>)> = Vec::new();
     for task in c.flagged_tasks().filter(|t| t.phase.is_failure()) {
-        let object = task_ref(task);
-        if d.is_claimed(&object) {
+        if d.is_claimed(&task_ref(task)) {
             continue;
         }
         let view = c.view(task);
-        let reason = c.reason(&view);
-        let message = c.failure_message(&view);
-        let partial = task.phase == TaskPhase::PartiallyFailed;
-        let why = explain(task.engine, reason, &message, false);
+        let key = (
+            task.engine,
+            task.namespace.as_str(),
+            if task.schedule.is_empty() {
+                task.name.as_str()
+            } else {
+                task.schedule.as_str()
+            },
+            task.phase == TaskPhase::PartiallyFailed,
+            c.reason(&view),
+        );
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, views)) => views.push(view),
+            None => groups.push((key, vec![view])),
+        }
+    }
+    let mut found = Vec::new();
+    for ((engine, ns, _, partial, reason), mut views) in groups {
+        // Newest first: it is the finding's object, and its message the summary's.
+        views.sort_by_key(|v| std::cmp::Reverse(v.task.completed.or(v.task.started)));
+        let newest = views[0].task;
+        let message = c.failure_message(&views[0]);
+        let why = explain(engine, reason, &message, false);
         let mut fix = why.steps;
-        let mut look = commands::describe_backup(task);
-        if task.engine == Engine::Ack {
-            look.push(commands::backup_logs(task));
+        let mut look = commands::describe_backup(newest);
+        if engine == Engine::Ack {
+            look.push(commands::backup_logs(newest));
         }
         fix.insert(
             0,
@@ -99,32 +122,61 @@ pub fn failed_backups(d: &mut Diagnosis) {
                 commands: look,
             },
         );
+        let mut evidence_lines: Vec<Evidence> =
+            views.iter().flat_map(|v| task_evidence(d, v)).collect();
+        // A schedule that has succeeded since: the failure is history, its cause may recur.
+        let since = (!newest.schedule.is_empty())
+            .then(|| runs.get(&(engine, ns, newest.schedule.as_str())))
+            .flatten()
+            .and_then(|r| r.last_success)
+            .filter(|ok| newest.completed.is_some_and(|failed| *ok > failed));
+        if let Some(ok) = since {
+            evidence_lines.push(evidence(
+                Some(ok),
+                &ObjectRef::new(ns, super::schedule_kind(engine), &newest.schedule),
+                format!("schedule has succeeded since: last success {ok}"),
+            ));
+        }
+        let subject = if views.len() == 1 {
+            format!("backup {} {}", newest.name, newest.raw_phase)
+        } else {
+            format!(
+                "{} runs of schedule {} {}, newest {}",
+                views.len(),
+                newest.schedule,
+                newest.raw_phase,
+                newest.name
+            )
+        };
         found.push(Finding {
             rule: if partial {
                 "backup-partially-failed"
             } else {
                 "backup-failed"
             },
-            severity: if partial {
+            severity: if partial || since.is_some() {
                 Severity::Warning
             } else {
                 Severity::Critical
             },
             summary: format!(
-                "backup {} {} ({reason}){}",
-                task.name,
-                task.raw_phase,
+                "{subject} ({reason}){}{}",
                 if message.is_empty() {
                     String::new()
                 } else {
                     format!(": {}", brief(&message))
+                },
+                if since.is_some() {
+                    "; the schedule has succeeded since"
+                } else {
+                    ""
                 }
             ),
-            evidence: task_evidence(d, &view),
-            affected: vec![],
+            evidence: evidence_lines,
+            affected: views.iter().skip(1).map(|v| task_ref(v.task)).collect(),
             cause: why.cause,
             fix,
-            object,
+            object: task_ref(newest),
         });
     }
     for f in found {
