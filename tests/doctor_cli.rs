@@ -325,11 +325,11 @@ fn kubernetes_version_file_in_a_snapshot_is_read() {
 #[test]
 fn readme_shows_the_real_output_on_the_ack_example() {
     let golden = std::fs::read_to_string("tests/golden/doctor-ack.txt").unwrap();
-    let head = &golden[..golden.find("\n2. [").expect("a second finding")];
+    let head = golden[..golden.find("\n2. [").expect("a second finding")].trim_end();
     let readme = std::fs::read_to_string("README.md").unwrap();
     assert!(
         readme.contains(&format!(
-            "$ backupscope doctor --snapshot examples/ack-cluster --now 2026-11-25T09:00:00Z\n{head}\n"
+            "$ backupscope doctor --snapshot examples/ack-cluster --now 2026-11-25T09:00:00Z\n{head}\n…\n"
         )),
         "README.md's doctor section differs from tests/golden/doctor-ack.txt; copy its first finding"
     );
