@@ -242,70 +242,17 @@ fn kubernetes_version_file_in_a_snapshot_is_read() {
         dir.path(),
         vec![(
             "csdr.json",
-            vec![
-                mk_deployment(
-                    "kube-system",
-                    "migrate-controller",
-                    json!({"app": "migrate-controller"}),
-                    "migrate-controller",
-                    "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/migrate-controller:v1.8.4-e3c7a0b-aliyun",
-                    "512Mi",
-                    1,
-                ),
-                mk_pod(
-                    "kube-system",
-                    "migrate-controller-1",
-                    json!({"app": "migrate-controller"}),
-                    "migrate-controller",
-                    0,
-                    None,
-                    None,
-                ),
-                mk_deployment(
-                    "csdr",
-                    "csdr-controller",
-                    json!({"control-plane": "csdr-controller"}),
-                    "manager",
-                    "csdr-controller:v1.8.4",
-                    "1Gi",
-                    1,
-                ),
-                mk_pod(
-                    "csdr",
-                    "csdr-controller-1",
-                    json!({"control-plane": "csdr-controller"}),
-                    "manager",
-                    0,
-                    None,
-                    None,
-                ),
-                mk_deployment(
-                    "csdr",
-                    "csdr-velero",
-                    json!({"component": "csdr"}),
-                    "velero",
-                    "velero:v1.13.2",
-                    "2Gi",
-                    1,
-                ),
-                mk_pod(
-                    "csdr",
-                    "csdr-velero-1",
-                    json!({"component": "csdr"}),
-                    "velero",
-                    0,
-                    None,
-                    None,
-                ),
-                mk_ack_vault(
+            mk_ack_components(mk_csdr_velero_pod(0, None))
+                .into_iter()
+                .chain([mk_ack_vault(
                     "prod-hz-vault",
                     "cnfs-oss-prod",
                     "cn-hangzhou",
                     "internal",
                     Some("Available"),
                     "",
-                ),
-            ],
+                )])
+                .collect(),
         )],
     );
     let (out, stderr, code) = doctor(dir.path().to_str().unwrap(), &[]);

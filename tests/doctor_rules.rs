@@ -51,85 +51,8 @@ fn facts(f: &Finding) -> String {
         .join("\n")
 }
 
-const MC_IMAGE: &str =
-    "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/migrate-controller:v1.8.4-e3c7a0b-aliyun";
-
-fn mc_labels() -> Value {
-    json!({"app": "migrate-controller"})
-}
-
-fn csdr_velero_labels() -> Value {
-    json!({"component": "csdr"})
-}
-
-/// migrate-controller, csdr-controller and csdr-velero, all healthy; csdr-velero's pod is
-/// `velero_pod` so tests can swap in a restarted one.
-fn ack_components(velero_pod: Value) -> Vec<Value> {
-    let ctl = json!({"control-plane": "csdr-controller"});
-    vec![
-        mk_deployment(
-            "kube-system",
-            "migrate-controller",
-            mc_labels(),
-            "migrate-controller",
-            MC_IMAGE,
-            "512Mi",
-            1,
-        ),
-        mk_pod(
-            "kube-system",
-            "migrate-controller-86d5fb4c97-rcjxf",
-            mc_labels(),
-            "migrate-controller",
-            0,
-            None,
-            None,
-        ),
-        mk_deployment(
-            "csdr",
-            "csdr-controller",
-            ctl.clone(),
-            "manager",
-            "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/csdr-controller:v1.8.4-e3c7a0b-aliyun",
-            "1Gi",
-            1,
-        ),
-        mk_pod(
-            "csdr",
-            "csdr-controller-5c8d7b9f64-9ldxg",
-            ctl,
-            "manager",
-            0,
-            None,
-            None,
-        ),
-        mk_deployment(
-            "csdr",
-            "csdr-velero",
-            csdr_velero_labels(),
-            "velero",
-            "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/velero:v1.13.2-e3c7a0b-aliyun",
-            "2Gi",
-            1,
-        ),
-        velero_pod,
-    ]
-}
-
-fn csdr_velero_pod(restarts: u64, last: LastEnd) -> Value {
-    mk_pod(
-        "csdr",
-        "csdr-velero-7f9c5d8b6d-8kx2p",
-        csdr_velero_labels(),
-        "velero",
-        restarts,
-        last,
-        None,
-    )
-}
-
 fn ack_healthy() -> Vec<Value> {
-    let mut objects = ack_components(csdr_velero_pod(0, None));
+    let mut objects = mk_ack_components(mk_csdr_velero_pod(0, None));
     objects.extend([
         mk_ack_vault(
             "prod-hz-vault",
@@ -799,7 +722,7 @@ fn backup_and_restore_failed_by_one_oom_restart_are_one_finding() {
 
 #[test]
 fn a_task_stuck_while_csdr_velero_was_oomkilled_is_one_finding() {
-    let mut objects = ack_components(csdr_velero_pod(
+    let mut objects = mk_ack_components(mk_csdr_velero_pod(
         2,
         Some(("OOMKilled", 137, "2026-11-24T23:09:47Z")),
     ));
@@ -1069,7 +992,7 @@ fn component_rules() {
     assert!(commands(f).contains(&"kubectl -n csdr logs csdr-velero-x -c velero --previous"));
 
     // Health with restarts, OOMKilled: raise the memory.
-    let mut objects = ack_components(csdr_velero_pod(
+    let mut objects = mk_ack_components(mk_csdr_velero_pod(
         2,
         Some(("OOMKilled", 137, "2026-11-20T23:09:47Z")),
     ));

@@ -199,9 +199,7 @@ pub fn versions(d: &mut Diagnosis) {
                     object,
                 });
     }
-    for f in found {
-        d.push(f);
-    }
+    d.extend(found);
 }
 
 #[cfg(test)]

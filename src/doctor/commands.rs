@@ -33,24 +33,26 @@ fn ack_velero(namespace: &str) -> String {
     )
 }
 
-pub fn describe_backup(task: &BackupTask) -> Vec<String> {
-    let (ns, name) = (word(&task.namespace), word(&task.name));
-    match task.engine {
+/// Read a task's errors: `what` is `backup` or `restore`.
+fn describe_task(engine: Engine, namespace: &str, name: &str, what: &str) -> Vec<String> {
+    let name = word(name);
+    match engine {
         Engine::Ack => vec![
-            format!("kubectl -n {ns} describe applicationbackup {name}"),
             format!(
-                "{} describe backup {name} --details",
-                ack_velero(&task.namespace)
+                "kubectl -n {} describe application{what} {name}",
+                word(namespace)
             ),
+            format!("{} describe {what} {name} --details", ack_velero(namespace)),
         ],
         Engine::Velero => vec![
-            format!(
-                "{} backup describe {name} --details",
-                velero(&task.namespace)
-            ),
-            format!("{} backup logs {name}", velero(&task.namespace)),
+            format!("{} {what} describe {name} --details", velero(namespace)),
+            format!("{} {what} logs {name}", velero(namespace)),
         ],
     }
+}
+
+pub fn describe_backup(task: &BackupTask) -> Vec<String> {
+    describe_task(task.engine, &task.namespace, &task.name, "backup")
 }
 
 pub fn backup_logs(task: &BackupTask) -> String {
@@ -69,23 +71,7 @@ pub fn backup_logs(task: &BackupTask) -> String {
 }
 
 pub fn describe_restore(restore: &RestoreTask) -> Vec<String> {
-    let (ns, name) = (word(&restore.namespace), word(&restore.name));
-    match restore.engine {
-        Engine::Ack => vec![
-            format!("kubectl -n {ns} describe applicationrestore {name}"),
-            format!(
-                "{} describe restore {name} --details",
-                ack_velero(&restore.namespace)
-            ),
-        ],
-        Engine::Velero => vec![
-            format!(
-                "{} restore describe {name} --details",
-                velero(&restore.namespace)
-            ),
-            format!("{} restore logs {name}", velero(&restore.namespace)),
-        ],
-    }
+    describe_task(restore.engine, &restore.namespace, &restore.name, "restore")
 }
 
 pub fn describe_vault(vault: &Vault) -> String {

@@ -168,9 +168,7 @@ pub fn check(d: &mut Diagnosis) {
             }
         }
     }
-    for f in found {
-        d.push(f);
-    }
+    d.extend(found);
 }
 
 fn is_oom(c: &ContainerStatus) -> bool {

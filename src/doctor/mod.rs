@@ -69,6 +69,12 @@ impl Diagnosis<'_, '_> {
         self.claimed.insert(object.clone());
     }
 
+    pub fn extend(&mut self, findings: Vec<Finding>) {
+        for f in findings {
+            self.push(f);
+        }
+    }
+
     pub fn is_claimed(&self, object: &ObjectRef) -> bool {
         self.claimed.contains(object)
     }

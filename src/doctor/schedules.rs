@@ -127,9 +127,7 @@ pub fn check(d: &mut Diagnosis) {
             found.push(missed(d, s, &rpo, object, describe));
         }
     }
-    for f in found {
-        d.push(f);
-    }
+    d.extend(found);
 }
 
 fn missed(d: &Diagnosis, s: &Schedule, rpo: &Rpo, object: ObjectRef, describe: String) -> Finding {

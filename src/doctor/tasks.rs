@@ -31,19 +31,31 @@ fn counts(errors: Option<u64>, warnings: Option<u64>) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// "phase X, errors 1, warnings 2: message", leaving out what is unknown or empty.
+fn state_fact(head: String, errors: Option<u64>, warnings: Option<u64>, message: &str) -> String {
+    let mut fact = head;
+    if let Some(n) = counts(errors, warnings) {
+        fact.push_str(&format!(", {n}"));
+    }
+    if !message.is_empty() {
+        fact.push_str(&format!(": {message}"));
+    }
+    fact
+}
+
 /// What the task itself, its twin, its events and its PodVolumeBackups show.
 pub(crate) fn task_evidence(d: &Diagnosis, view: &TaskView) -> Vec<Evidence> {
     let t = view.task;
     let object = task_ref(t);
     let message = d.center.failure_message(view);
-    let mut fact = format!("phase {}", t.raw_phase);
-    if let Some(n) = counts(t.errors, t.warnings) {
-        fact.push_str(&format!(", {n}"));
-    }
     // A twin's or an event's words on an unfinished or completed task are not its failure.
-    if !message.is_empty() && t.phase.is_failure() {
-        fact.push_str(&format!(": {message}"));
-    }
+    let message = if t.phase.is_failure() { &message } else { "" };
+    let fact = state_fact(
+        format!("phase {}", t.raw_phase),
+        t.errors,
+        t.warnings,
+        message,
+    );
     let mut ev = vec![evidence(
         t.completed.or(t.started).or(t.created),
         &object,
@@ -51,13 +63,12 @@ pub(crate) fn task_evidence(d: &Diagnosis, view: &TaskView) -> Vec<Evidence> {
     )];
     if let Some(twin) = view.twin {
         let r = ObjectRef::new(&twin.namespace, "Backup", &twin.name);
-        let mut fact = format!("velero twin phase {}", twin.raw_phase);
-        if let Some(n) = counts(twin.errors, twin.warnings) {
-            fact.push_str(&format!(", {n}"));
-        }
-        if !twin.message.is_empty() {
-            fact.push_str(&format!(": {}", twin.message));
-        }
+        let fact = state_fact(
+            format!("velero twin phase {}", twin.raw_phase),
+            twin.errors,
+            twin.warnings,
+            &twin.message,
+        );
         ev.push(evidence(twin.completed.or(twin.started), &r, fact));
     }
     ev.extend(d.events(&object));
@@ -179,9 +190,7 @@ pub fn failed_backups(d: &mut Diagnosis) {
             object: task_ref(newest),
         });
     }
-    for f in found {
-        d.push(f);
-    }
+    d.extend(found);
 }
 
 pub(crate) fn restore_ref(view: &RestoreView) -> ObjectRef {
@@ -193,13 +202,12 @@ pub(crate) fn restore_evidence(d: &Diagnosis, view: &RestoreView) -> Vec<Evidenc
     let r = view.restore;
     let object = restore_ref(view);
     let message = d.center.restore_failure_message(view);
-    let mut fact = format!("phase {} (backup {})", r.raw_phase, r.backup);
-    if let Some(n) = counts(r.errors, r.warnings) {
-        fact.push_str(&format!(", {n}"));
-    }
-    if !message.is_empty() {
-        fact.push_str(&format!(": {message}"));
-    }
+    let fact = state_fact(
+        format!("phase {} (backup {})", r.raw_phase, r.backup),
+        r.errors,
+        r.warnings,
+        &message,
+    );
     let mut ev = vec![evidence(
         r.completed.or(r.started).or(r.created),
         &object,
@@ -207,10 +215,12 @@ pub(crate) fn restore_evidence(d: &Diagnosis, view: &RestoreView) -> Vec<Evidenc
     )];
     if let Some(twin) = view.twin {
         let tr = ObjectRef::new(&twin.namespace, "Restore", &twin.name);
-        let mut fact = format!("velero twin phase {}", twin.raw_phase);
-        if let Some(n) = counts(twin.errors, twin.warnings) {
-            fact.push_str(&format!(", {n}"));
-        }
+        let fact = state_fact(
+            format!("velero twin phase {}", twin.raw_phase),
+            twin.errors,
+            twin.warnings,
+            &twin.message,
+        );
         ev.push(evidence(twin.completed.or(twin.started), &tr, fact));
     }
     ev.extend(d.events(&object));
@@ -267,9 +277,7 @@ pub fn failed_restores(d: &mut Diagnosis) {
             object,
         });
     }
-    for f in found {
-        d.push(f);
-    }
+    d.extend(found);
 }
 
 /// The existing vault whose name is closest to a missing one (a typo such as `offsite` for
@@ -392,9 +400,7 @@ pub fn missing_vaults(d: &mut Diagnosis) {
             object,
         });
     }
-    for f in found {
-        d.push(f);
-    }
+    d.extend(found);
 }
 
 #[cfg(test)]

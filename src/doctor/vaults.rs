@@ -461,9 +461,7 @@ pub fn never_validated(d: &mut Diagnosis) {
             object,
         });
     }
-    for f in found {
-        d.push(f);
-    }
+    d.extend(found);
 }
 
 #[cfg(test)]

@@ -383,3 +383,85 @@ pub fn mk_pod(
         "status": {"containerStatuses": [status], "phase": "Running"},
     })
 }
+
+/// The image of migrate-controller v1.8.4 as ACK installs it.
+pub const MC_IMAGE: &str =
+    "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/migrate-controller:v1.8.4-e3c7a0b-aliyun";
+
+/// Pod labels of migrate-controller.
+pub fn mc_labels() -> Value {
+    json!({"app": "migrate-controller"})
+}
+
+/// Pod labels of csdr-velero.
+pub fn csdr_velero_labels() -> Value {
+    json!({"component": "csdr"})
+}
+
+/// An installed ACK backup center: migrate-controller, csdr-controller and csdr-velero, all
+/// healthy; csdr-velero's pod is
+/// `velero_pod` so tests can swap in a restarted one.
+pub fn mk_ack_components(velero_pod: Value) -> Vec<Value> {
+    let ctl = json!({"control-plane": "csdr-controller"});
+    vec![
+        mk_deployment(
+            "kube-system",
+            "migrate-controller",
+            mc_labels(),
+            "migrate-controller",
+            MC_IMAGE,
+            "512Mi",
+            1,
+        ),
+        mk_pod(
+            "kube-system",
+            "migrate-controller-86d5fb4c97-rcjxf",
+            mc_labels(),
+            "migrate-controller",
+            0,
+            None,
+            None,
+        ),
+        mk_deployment(
+            "csdr",
+            "csdr-controller",
+            ctl.clone(),
+            "manager",
+            "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/csdr-controller:v1.8.4-e3c7a0b-aliyun",
+            "1Gi",
+            1,
+        ),
+        mk_pod(
+            "csdr",
+            "csdr-controller-5c8d7b9f64-9ldxg",
+            ctl,
+            "manager",
+            0,
+            None,
+            None,
+        ),
+        mk_deployment(
+            "csdr",
+            "csdr-velero",
+            csdr_velero_labels(),
+            "velero",
+            "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/velero:v1.13.2-e3c7a0b-aliyun",
+            "2Gi",
+            1,
+        ),
+        velero_pod,
+    ]
+}
+
+/// The csdr-velero pod with its container's restart count and last end.
+pub fn mk_csdr_velero_pod(restarts: u64, last: LastEnd) -> Value {
+    mk_pod(
+        "csdr",
+        "csdr-velero-7f9c5d8b6d-8kx2p",
+        csdr_velero_labels(),
+        "velero",
+        restarts,
+        last,
+        None,
+    )
+}
