@@ -1167,3 +1167,64 @@ fn failed_runs_of_one_schedule_with_one_cause_are_one_finding() {
     assert_eq!(f.affected.len(), 2);
     assert!(facts(f).contains("csdr/BackupSchedule/prod-daily schedule has succeeded since: last success 2026-11-25T04:01:00Z"), "{}", facts(f));
 }
+
+#[test]
+fn a_component_down_now_is_reported_even_when_a_task_finding_blames_its_restart() {
+    // csdr-velero OOMKilled during a stuck task, and crash-looping right now.
+    let mut objects: Vec<Value> = mk_ack_components(mk_csdr_velero_pod(0, None))
+        .into_iter()
+        .filter(|o| {
+            o["metadata"]["name"] != "csdr-velero"
+                && o["metadata"]["name"] != "csdr-velero-7f9c5d8b6d-8kx2p"
+        })
+        .collect();
+    objects.push(mk_deployment(
+        "csdr",
+        "csdr-velero",
+        csdr_velero_labels(),
+        "velero",
+        "velero:v1",
+        "2Gi",
+        0,
+    ));
+    objects.push(mk_pod(
+        "csdr",
+        "csdr-velero-x",
+        csdr_velero_labels(),
+        "velero",
+        9,
+        Some(("OOMKilled", 137, "2026-11-25T08:50:00Z")),
+        Some("CrashLoopBackOff"),
+    ));
+    objects.push(mk_ack_vault(
+        "prod-hz-vault",
+        "cnfs-oss-prod",
+        "cn-hangzhou",
+        "internal",
+        Some("Available"),
+        "",
+    ));
+    objects.push(mk_ack_backup(
+        "big-1125",
+        "prod-hz-vault",
+        "InProgress",
+        "2026-11-25T05:00:00Z",
+        "",
+    ));
+    let findings = diagnose(&objects);
+    assert_eq!(
+        summary(&findings),
+        vec![
+            (
+                "task-stuck",
+                Severity::Critical,
+                "csdr/ApplicationBackup/big-1125".to_string()
+            ),
+            (
+                "component-unhealthy",
+                Severity::Critical,
+                "csdr/Deployment/csdr-velero".to_string()
+            ),
+        ]
+    );
+}

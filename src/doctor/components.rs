@@ -74,7 +74,8 @@ pub fn check(d: &mut Diagnosis) {
     let mut found = Vec::new();
     for view in c.components() {
         let object = component_ref(&view);
-        if d.is_claimed(&object) {
+        // A finding about the component itself (migrate-controller crash-looping) says it all.
+        if d.findings.iter().any(|f| f.object == object) {
             continue;
         }
         let name = view.spec.name;
@@ -137,6 +138,9 @@ pub fn check(d: &mut Diagnosis) {
                     object,
                 });
             }
+            // Restarts a task finding already blames (server-restarted, task-stuck) are not
+            // repeated; a component that is down now still is.
+            ComponentStatus::Health | ComponentStatus::Unknown if d.is_claimed(&object) => {}
             ComponentStatus::Health | ComponentStatus::Unknown => {
                 let troubled: Vec<(&Pod, &ContainerStatus)> = troubled(&view);
                 if troubled.is_empty() {
