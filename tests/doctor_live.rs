@@ -5,6 +5,7 @@
 #[path = "support/cluster.rs"]
 mod cluster;
 #[path = "support/tempdir.rs"]
+#[allow(dead_code)]
 mod tempdir;
 
 use serde_json::Value;
