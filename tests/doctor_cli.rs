@@ -263,6 +263,8 @@ fn kubernetes_version_file_in_a_snapshot_is_read() {
     );
     let (out, stderr, code) = doctor(dir.path().to_str().unwrap(), &["-o", "json"]);
     assert_eq!(code, Some(1), "{stderr}");
+    // The version file is no Kubernetes object, and no reason for a warning either.
+    assert_eq!(stderr, "");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["kubernetesVersion"], "v1.19.6-aliyun.1");
     assert_eq!(v["findings"][0]["rule"], "ack-kubernetes-too-old");

@@ -103,6 +103,31 @@ async fn kubernetes_version(source: &SourceArgs) -> Option<String> {
     }
 }
 
+/// Whether a file holds `kubectl version -o json|yaml` output (`serverVersion.gitVersion`).
+pub fn is_version_file(path: &Path) -> bool {
+    version_in(path).is_some()
+}
+
+/// `serverVersion.gitVersion` of a `*version*.json|yaml|yml` file.
+fn version_in(path: &Path) -> Option<String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let ext_ok = [".json", ".yaml", ".yml"].iter().any(|e| name.ends_with(e));
+    if !name.contains("version") || !ext_ok || !path.is_file() {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.len() > 1 << 20 {
+        return None;
+    }
+    let v: serde_json::Value = serde_yaml::from_slice(&bytes).ok()?;
+    v.pointer("/serverVersion/gitVersion")
+        .and_then(|g| g.as_str())
+        .map(str::to_string)
+}
+
 /// Looks for `*version*.json|yaml|yml` files at the top of a snapshot directory and one level
 /// down, holding `serverVersion.gitVersion` as `kubectl version -o json|yaml` prints it.
 pub fn snapshot_version(dir: &Path) -> Option<String> {
@@ -115,28 +140,10 @@ pub fn snapshot_version(dir: &Path) -> Option<String> {
         let Ok(entries) = std::fs::read_dir(&d) else {
             continue;
         };
-        for p in entries.flatten().map(|e| e.path()) {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
-            let ext_ok = [".json", ".yaml", ".yml"].iter().any(|e| name.ends_with(e));
-            if name.contains("version") && ext_ok && p.is_file() {
-                candidates.push(p);
-            }
-        }
+        candidates.extend(entries.flatten().map(|e| e.path()));
     }
     candidates.sort();
-    candidates.into_iter().find_map(|p| {
-        let bytes = std::fs::read(&p).ok()?;
-        if bytes.len() > 1 << 20 {
-            return None;
-        }
-        let v: serde_json::Value = serde_yaml::from_slice(&bytes).ok()?;
-        v.pointer("/serverVersion/gitVersion")
-            .and_then(|g| g.as_str())
-            .map(str::to_string)
-    })
+    candidates.iter().find_map(|p| version_in(p))
 }
 
 impl DoctorReport {

@@ -137,7 +137,13 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
     let inventory = match &args.snapshot {
         Some(path) => {
             let (records, report) = export::load(path)?;
-            for e in &report.errors {
+            // A `kubectl version -o json` file in a bundle is no Kubernetes object, but no
+            // mistake either: doctor reads it.
+            for e in report
+                .errors
+                .iter()
+                .filter(|e| !doctor::is_version_file(std::path::Path::new(&e.path)))
+            {
                 eprintln!("warning: skipped {e}");
             }
             if !report.unknown_kinds.is_empty() {
