@@ -1228,3 +1228,44 @@ fn a_component_down_now_is_reported_even_when_a_task_finding_blames_its_restart(
         ]
     );
 }
+
+#[test]
+fn backups_stuck_new_behind_a_stuck_running_backup_are_its_finding() {
+    let mut objects = velero_healthy();
+    objects.push(mk_backup(
+        "velero",
+        "huge-1125",
+        "default",
+        "InProgress",
+        "2026-11-25T03:00:00Z",
+    ));
+    let mut waiting = mk_backup(
+        "velero",
+        "adhoc-1125",
+        "default",
+        "New",
+        "2026-11-25T04:00:00Z",
+    );
+    set(&mut waiting, "/status", json!({}));
+    objects.push(waiting);
+    let findings = diagnose(&objects);
+    assert_eq!(
+        summary(&findings),
+        vec![(
+            "task-stuck",
+            Severity::Warning,
+            "velero/Backup/huge-1125".to_string()
+        )]
+    );
+    let f = &findings[0];
+    assert_eq!(
+        f.affected.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        vec!["velero/Backup/adhoc-1125"]
+    );
+    assert!(
+        f.cause
+            .ends_with("Backup(s) adhoc-1125 wait behind it: Velero runs one backup at a time."),
+        "{}",
+        f.cause
+    );
+}

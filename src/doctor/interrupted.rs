@@ -402,7 +402,11 @@ pub fn stuck(d: &mut Diagnosis) {
                 )
             })
             .collect();
-        for (key, tasks) in group(mine) {
+        let mut groups = group(mine);
+        if engine == Engine::Velero {
+            groups = behind_the_running_one(groups);
+        }
+        for (key, tasks) in groups {
             let restart = key.map(|i| &restarts[i]);
             let finding = stuck_finding(d, restart, &tasks);
             if let Some(r) = restart {
@@ -411,6 +415,35 @@ pub fn stuck(d: &mut Diagnosis) {
             d.push(finding);
         }
     }
+}
+
+fn queued(phase: TaskPhase) -> bool {
+    matches!(
+        phase,
+        TaskPhase::New | TaskPhase::Queued | TaskPhase::ReadyToStart
+    )
+}
+
+/// Velero runs one backup at a time: backups stuck New behind a stuck running backup of their
+/// namespace are that backup's consequence, so they join its finding.
+fn behind_the_running_one(
+    groups: Vec<(Option<usize>, Vec<Unfinished>)>,
+) -> Vec<(Option<usize>, Vec<Unfinished>)> {
+    let is_backup = |t: &Dropped| matches!(t, Dropped::Backup(_));
+    let (waiting, mut rest): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(key, tasks)| {
+        key.is_none() && tasks.len() == 1 && queued(tasks[0].2) && is_backup(&tasks[0].0)
+    });
+    for (key, tasks) in waiting {
+        let ns = tasks[0].0.object().namespace;
+        match rest
+            .iter_mut()
+            .find(|(_, g)| !queued(g[0].2) && is_backup(&g[0].0) && g[0].0.object().namespace == ns)
+        {
+            Some((_, g)) => g.extend(tasks),
+            None => rest.push((key, tasks)),
+        }
+    }
+    rest
 }
 
 fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished]) -> Finding {
@@ -474,6 +507,20 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
             commands: tasks.iter().flat_map(|(t, ..)| t.rerun()).collect(),
         }),
     }
+    let waiting: Vec<String> = tasks
+        .iter()
+        .skip(1)
+        .filter(|(_, _, p, _)| queued(*p) && !queued(*phase))
+        .map(|(t, ..)| t.object().name)
+        .collect();
+    let cause = if waiting.is_empty() {
+        cause
+    } else {
+        format!(
+            "{cause} Backup(s) {} wait behind it: Velero runs one backup at a time.",
+            waiting.join(", ")
+        )
+    };
     let names: Vec<String> = tasks.iter().map(|(t, ..)| t.label()).collect();
     Finding {
         rule: "task-stuck",

@@ -117,7 +117,8 @@ InProgress and WaitingForPluginOperations (the default item-operation and pod-vo
 1 h for Finalizing. When a server component (csdr-velero, csdr-controller, velero) restarted \
 after the task started, or the task's velero twin was marked Failed at a server start, the \
 restart is evidence in the same finding (ACK FAQ #14: csdr-velero OOM leaves tasks InProgress) \
-and its fix raises the memory limit; tasks stuck behind one restart are one finding. Critical \
+and its fix raises the memory limit; tasks stuck behind one restart are one finding, and so are \
+Velero backups stuck New behind a stuck running backup (Velero runs one at a time). Critical \
 when a restart explains it, else Warning.";
 
     "schedule-missed-rpo", "both", "Schedule missed its RPO",
