@@ -7,7 +7,10 @@ mod support;
 use std::process::Command;
 
 /// (command line of `backupscope`, committed file it produces).
-const ARTEFACTS: &[(&[&str], &str)] = &[(&["metrics"], "docs/metrics.md")];
+const ARTEFACTS: &[(&[&str], &str)] = &[
+    (&["metrics"], "docs/metrics.md"),
+    (&["doctor", "--explain", "all"], "docs/doctor-rules.txt"),
+];
 
 #[test]
 fn committed_artefacts_match_what_the_code_generates() {
