@@ -1269,3 +1269,55 @@ fn backups_stuck_new_behind_a_stuck_running_backup_are_its_finding() {
         f.cause
     );
 }
+
+/// `backupcenter_doctor_findings` lines of one scrape by `collector` at `now`.
+fn doctor_series(
+    collector: &backupscope::metrics::collector::Collector,
+    inv: &backupscope::inventory::Inventory,
+    now: &str,
+) -> Vec<String> {
+    use backupscope::metrics::exposition::{Format, TextEncoder};
+    let center = BackupCenter::new(inv, now.parse().unwrap());
+    let mut buf = Vec::new();
+    let mut encoder = TextEncoder::new(&mut buf, Format::Prometheus004);
+    collector.collect(&center, None, &mut encoder);
+    encoder.finish();
+    String::from_utf8(buf)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("backupcenter_doctor_findings{"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_findings_metric_counts_per_rule_and_is_reused_for_a_minute() {
+    use backupscope::metrics::collector::{CollectOptions, Collector};
+    // Started 1h59m30s before NOW: stuck (past 2h) from 09:00:30 on.
+    let mut objects = ack_healthy();
+    objects.push(mk_ack_backup(
+        "slow-1125",
+        "prod-hz-vault",
+        "InProgress",
+        "2026-11-25T07:00:30Z",
+        "",
+    ));
+    let inv = inventory(&objects);
+    let collector = Collector::new(CollectOptions::default());
+    assert_eq!(doctor_series(&collector, &inv, NOW), Vec::<String>::new());
+    // 40 s later the task is stuck, but the counts of the same revision are reused...
+    assert_eq!(
+        doctor_series(&collector, &inv, "2026-11-25T09:00:40Z"),
+        Vec::<String>::new()
+    );
+    // ...for a minute only.
+    assert_eq!(
+        doctor_series(&collector, &inv, "2026-11-25T09:01:10Z"),
+        vec![
+            r#"backupcenter_doctor_findings{namespace="csdr",rule="task-stuck",severity="warning"} 1"#
+        ]
+    );
+    // A fresh collector diagnoses at once.
+    let fresh = Collector::new(CollectOptions::default());
+    assert_eq!(doctor_series(&fresh, &inv, "2026-11-25T09:00:40Z").len(), 1);
+}

@@ -133,9 +133,10 @@ pub fn check(d: &mut Diagnosis) {
 fn missed(d: &Diagnosis, s: &Schedule, rpo: &Rpo, object: ObjectRef, describe: String) -> Finding {
     let c = d.center;
     let mut ev = vec![evidence(rpo.last_success, &object, rpo.describe(false))];
-    // The runs since the last success say why none succeeded.
+    // The runs since the last success say why none succeeded. None of them Completed, so
+    // all are among the failed and unfinished tasks.
     let mut since: Vec<&BackupTask> = c
-        .tasks()
+        .flagged_tasks()
         .filter(|t| t.namespace == s.namespace && t.schedule == s.name)
         .filter(|t| {
             let at = t.started.or(t.created);

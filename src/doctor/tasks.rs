@@ -72,11 +72,15 @@ pub(crate) fn task_evidence(d: &Diagnosis, view: &TaskView) -> Vec<Evidence> {
         ev.push(evidence(twin.completed.or(twin.started), &r, fact));
     }
     ev.extend(d.events(&object));
-    for pvb in d
-        .center
-        .inventory
-        .pod_volume_backups
-        .values()
+    // The count is indexed; the scan runs only for the few tasks that have any.
+    let inv = d.center.inventory;
+    let pvbs = if inv.pod_volume_backup_count(&t.namespace, &t.name) > 0 {
+        inv.pod_volume_backups.values().collect()
+    } else {
+        Vec::new()
+    };
+    for pvb in pvbs
+        .into_iter()
         .filter(|p| p.namespace == t.namespace && p.backup == t.name && p.raw_phase == "Failed")
     {
         let r = ObjectRef::new(&pvb.namespace, "PodVolumeBackup", &pvb.name);

@@ -3,9 +3,10 @@
 
 use super::commands::{self, word};
 use super::{Diagnosis, evidence, schedules, span, vault_kind};
-use crate::center::Severity;
+use crate::center::{ScheduleRuns, Severity};
 use crate::model::{Engine, ReasonClass, Vault, VaultPhase};
 use crate::report::doctor::{Finding, FixStep, ObjectRef};
+use std::collections::HashMap;
 
 /// Why the object store refused the vault, from the controller's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +95,7 @@ pub(crate) fn vault_ref(vault: &Vault) -> ObjectRef {
 
 pub fn unavailable(d: &mut Diagnosis) {
     let region = super::ack::cluster_region(d.center);
+    let runs = d.center.schedule_runs();
     let vaults: Vec<&Vault> = d
         .center
         .vaults()
@@ -108,7 +110,15 @@ pub fn unavailable(d: &mut Diagnosis) {
                 .as_deref()
                 .is_some_and(|r| !vault.region.is_empty() && r != vault.region);
         let refusal = classify(&message, cross_region);
-        let finding = unavailable_finding(d, vault, object, &message, refusal, region.as_deref());
+        let finding = unavailable_finding(
+            d,
+            vault,
+            object,
+            &message,
+            refusal,
+            region.as_deref(),
+            &runs,
+        );
         d.push(finding);
     }
 }
@@ -120,6 +130,7 @@ fn unavailable_finding(
     message: &str,
     refusal: Refusal,
     cluster_region: Option<&str>,
+    runs: &HashMap<(Engine, &str, &str), ScheduleRuns>,
 ) -> Finding {
     let c = d.center;
     let mut ev = vec![evidence(
@@ -180,7 +191,6 @@ fn unavailable_finding(
         affected.push(r);
     }
     // Schedules that target it: every run fails until the vault is fixed.
-    let runs = c.schedule_runs();
     let mut starving = Vec::new();
     for s in c
         .schedules()

@@ -30,6 +30,16 @@ pub struct Collector {
     options: CollectOptions,
     events: Mutex<EventTotals>,
     last_duration_nanos: AtomicU64,
+    doctor: Mutex<Option<DoctorCounts>>,
+}
+
+/// Doctor findings counted per (namespace, rule, severity) for one inventory revision at one
+/// instant: a served scrape reuses them for a minute instead of diagnosing again.
+#[derive(Debug)]
+struct DoctorCounts {
+    revision: u64,
+    at: Timestamp,
+    counts: Vec<((String, &'static str, &'static str), u64)>,
 }
 
 /// Warning-event totals that never go down although Kubernetes expires events after an hour:
@@ -182,7 +192,7 @@ impl Collector {
             series: center_series.to_vec(),
         };
         self.own(center, health, &mut out);
-        doctor_findings(center, &mut out);
+        doctor_findings(&self.doctor, center, &mut out);
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {
@@ -239,21 +249,40 @@ impl Collector {
 }
 
 /// `backupcenter_doctor_findings`: the doctor depends on the clock (stuck tasks, RPO), so it
-/// runs with backupscope's own, always-fresh families, not in the cached center output.
-fn doctor_findings<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
-    let findings = crate::doctor::diagnose(center, &Default::default());
-    let mut counts: std::collections::BTreeMap<(&str, &str, &str), u64> = Default::default();
-    for finding in &findings {
-        let key = (
-            finding.object.namespace.as_str(),
-            finding.rule,
-            finding.severity.as_str(),
-        );
-        *counts.entry(key).or_default() += 1;
+/// runs with backupscope's own, always-fresh families, not in the cached center output. Its
+/// thresholds are minutes to hours, so counts are reused for a minute at one revision.
+fn doctor_findings<S: MetricSink>(
+    cache: &Mutex<Option<DoctorCounts>>,
+    center: &BackupCenter,
+    out: &mut Counting<S>,
+) {
+    const REUSE_SECONDS: i64 = 60;
+    let revision = center.inventory.revision();
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fresh = cache.as_ref().is_some_and(|c| {
+        c.revision == revision && (center.now.as_second() - c.at.as_second()).abs() < REUSE_SECONDS
+    });
+    if !fresh {
+        let mut counts: BTreeMap<(String, &'static str, &'static str), u64> = BTreeMap::new();
+        for finding in crate::doctor::diagnose(center, &Default::default()) {
+            let key = (
+                finding.object.namespace,
+                finding.rule,
+                finding.severity.as_str(),
+            );
+            *counts.entry(key).or_default() += 1;
+        }
+        *cache = Some(DoctorCounts {
+            revision,
+            at: center.now,
+            counts: counts.into_iter().collect(),
+        });
     }
     out.family(&f::DOCTOR_FINDINGS);
-    for ((ns, rule, severity), n) in counts {
-        out.sample(&f::DOCTOR_FINDINGS, [ns, rule, severity], n as f64);
+    for ((ns, rule, severity), n) in cache.iter().flat_map(|c| &c.counts) {
+        out.sample(&f::DOCTOR_FINDINGS, [ns, rule, severity], *n as f64);
     }
 }
 
