@@ -192,6 +192,7 @@ fn unavailable_finding(
     }
     // Schedules that target it: every run fails until the vault is fixed.
     let mut starving = Vec::new();
+    let mut states = Vec::new();
     for s in c
         .schedules()
         .filter(|s| s.namespace == vault.namespace && s.vault == vault.name)
@@ -203,6 +204,16 @@ fn unavailable_finding(
             .unwrap_or_default();
         let rpo = schedules::rpo(c, s, &run);
         ev.push(evidence(rpo.last_success, &r, rpo.describe(s.paused)));
+        states.push(match (rpo.missed, s.paused, rpo.age) {
+            (true, paused, Some(age)) => format!(
+                "{}{} has no good backup for {} (RPO missed)",
+                s.name,
+                if paused { " (paused)" } else { "" },
+                span(age)
+            ),
+            (_, true, _) => format!("{} (paused) cannot back up", s.name),
+            _ => format!("{} cannot back up", s.name),
+        });
         starving.push(s.name.clone());
         affected.push(r);
     }
@@ -225,11 +236,8 @@ fn unavailable_finding(
     if !failed_tasks.is_empty() {
         summary.push_str(&format!("; {} task(s) failed on it", failed_tasks.len()));
     }
-    if !starving.is_empty() {
-        summary.push_str(&format!(
-            "; schedule(s) {} cannot back up",
-            starving.join(", ")
-        ));
+    if !states.is_empty() {
+        summary.push_str(&format!("; schedule {}", states.join(", schedule ")));
     }
     let (cause, fix) = cause_and_fix(vault, refusal, cluster_region, &starving);
     Finding {
