@@ -51,6 +51,33 @@ fn facts(f: &Finding) -> String {
         .join("\n")
 }
 
+/// Replaces the healthy csdr-velero with one that has no ready pod and waits in
+/// CrashLoopBackOff after `restarts` restarts ending `last`.
+fn break_csdr_velero(objects: &mut Vec<Value>, restarts: u64, last: LastEnd) {
+    objects.retain(|o| {
+        o["metadata"]["name"] != "csdr-velero"
+            && o["metadata"]["name"] != "csdr-velero-7f9c5d8b6d-8kx2p"
+    });
+    objects.push(mk_deployment(
+        "csdr",
+        "csdr-velero",
+        csdr_velero_labels(),
+        "velero",
+        "velero:v1",
+        "2Gi",
+        0,
+    ));
+    objects.push(mk_pod(
+        "csdr",
+        "csdr-velero-x",
+        csdr_velero_labels(),
+        "velero",
+        restarts,
+        last,
+        Some("CrashLoopBackOff"),
+    ));
+}
+
 fn ack_healthy() -> Vec<Value> {
     let mut objects = mk_ack_components(mk_csdr_velero_pod(0, None));
     objects.extend([
@@ -958,28 +985,7 @@ fn component_rules() {
 
     // UnHealth: csdr-velero has no ready pod and waits in CrashLoopBackOff.
     let mut objects = ack_healthy();
-    objects.retain(|o| {
-        o["metadata"]["name"] != "csdr-velero"
-            && o["metadata"]["name"] != "csdr-velero-7f9c5d8b6d-8kx2p"
-    });
-    objects.push(mk_deployment(
-        "csdr",
-        "csdr-velero",
-        csdr_velero_labels(),
-        "velero",
-        "velero:v1",
-        "2Gi",
-        0,
-    ));
-    objects.push(mk_pod(
-        "csdr",
-        "csdr-velero-x",
-        csdr_velero_labels(),
-        "velero",
-        7,
-        Some(("Error", 1, "2026-11-25T08:55:00Z")),
-        Some("CrashLoopBackOff"),
-    ));
+    break_csdr_velero(&mut objects, 7, Some(("Error", 1, "2026-11-25T08:55:00Z")));
     let findings = diagnose(&objects);
     let f = only(&findings, "component-unhealthy");
     assert_eq!(f.object.to_string(), "csdr/Deployment/csdr-velero");
@@ -1171,31 +1177,12 @@ fn failed_runs_of_one_schedule_with_one_cause_are_one_finding() {
 #[test]
 fn a_component_down_now_is_reported_even_when_a_task_finding_blames_its_restart() {
     // csdr-velero OOMKilled during a stuck task, and crash-looping right now.
-    let mut objects: Vec<Value> = mk_ack_components(mk_csdr_velero_pod(0, None))
-        .into_iter()
-        .filter(|o| {
-            o["metadata"]["name"] != "csdr-velero"
-                && o["metadata"]["name"] != "csdr-velero-7f9c5d8b6d-8kx2p"
-        })
-        .collect();
-    objects.push(mk_deployment(
-        "csdr",
-        "csdr-velero",
-        csdr_velero_labels(),
-        "velero",
-        "velero:v1",
-        "2Gi",
-        0,
-    ));
-    objects.push(mk_pod(
-        "csdr",
-        "csdr-velero-x",
-        csdr_velero_labels(),
-        "velero",
+    let mut objects = mk_ack_components(mk_csdr_velero_pod(0, None));
+    break_csdr_velero(
+        &mut objects,
         9,
         Some(("OOMKilled", 137, "2026-11-25T08:50:00Z")),
-        Some("CrashLoopBackOff"),
-    ));
+    );
     objects.push(mk_ack_vault(
         "prod-hz-vault",
         "cnfs-oss-prod",
