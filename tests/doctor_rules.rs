@@ -530,6 +530,18 @@ fn failed_ack_tasks_get_their_catalogue_row() {
             "KMS",
             "kubectl -n kube-system delete pod -l app=migrate-controller",
         ),
+        (
+            "create cluster resources timeout",
+            "Timeout",
+            "FAQ #8",
+            "kubectl get pvc -A --field-selector status.phase=Pending",
+        ),
+        (
+            "deleterequests.csdr.alibabacloud.com \"weekly-full-dbr\" already exists",
+            "Unknown",
+            "FAQ #2",
+            "kubectl -n csdr get deleterequests",
+        ),
     ];
     for (message, class, fix_word, command) in cases {
         let mut objects = ack_healthy();
@@ -1307,4 +1319,58 @@ fn the_findings_metric_counts_per_rule_and_is_reused_for_a_minute() {
     // A fresh collector diagnoses at once.
     let fresh = Collector::new(CollectOptions::default());
     assert_eq!(doctor_series(&fresh, &inv, "2026-11-25T09:00:40Z").len(), 1);
+}
+
+#[test]
+fn a_task_stuck_because_hbr_client_has_no_token() {
+    let mut objects = ack_healthy();
+    objects.push(mk_ack_backup(
+        "media-1125",
+        "prod-hz-vault",
+        "InProgress",
+        "2026-11-25T05:00:00Z",
+        "",
+    ));
+    // The hbr-client pod cannot start (it was created a minute ago: not yet UnHealth).
+    let mut hbr = mk_pod(
+        "csdr",
+        "hbr-client-7xk2p",
+        json!({"app": "hbr-client"}),
+        "hbr-client",
+        0,
+        None,
+        Some("CreateContainerConfigError"),
+    );
+    set(
+        &mut hbr,
+        "/metadata/creationTimestamp",
+        json!("2026-11-25T08:58:00Z"),
+    );
+    objects.push(hbr);
+    objects.push(mk_event(
+        "csdr",
+        "Pod",
+        "hbr-client-7xk2p",
+        "Failed",
+        "Error: couldn't find key HBR_TOKEN in Secret csdr/hbr-client-token",
+        "2026-11-25T08:59:00Z",
+    ));
+    let findings = diagnose(&objects);
+    let f = only(&findings, "task-stuck");
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.cause.contains("ACK FAQ #15"), "{}", f.cause);
+    assert!(
+        facts(f).contains(
+            "csdr/Pod/hbr-client-7xk2p Warning event Failed: Error: couldn't find key HBR_TOKEN"
+        ),
+        "{}",
+        facts(f)
+    );
+    assert!(
+        commands(f).contains(
+            &"kubectl label node k8s-worker-01 csdr.alibabacloud.com/agent-enable=false --overwrite"
+        ),
+        "{:?}",
+        commands(f)
+    );
 }

@@ -28,6 +28,25 @@ fn explained(cause: &str, steps: Vec<FixStep>) -> Explanation {
 pub fn explain(engine: Engine, class: ReasonClass, message: &str, restore: bool) -> Explanation {
     let m = message.to_lowercase();
     match (engine, class) {
+        (Engine::Ack, _) if m.contains("deleterequests") && m.contains("already exists") => {
+            explained(
+                "A DeleteRequest left over from a failed or incorrect deletion holds the name \
+                 (ACK FAQ #2).",
+                vec![step(
+                    "Delete the leftover DeleteRequest the message names, or use a new name.",
+                    &["kubectl -n csdr get deleterequests"],
+                )],
+            )
+        }
+        (Engine::Ack, ReasonClass::Timeout) if m.contains("create cluster resources") => explained(
+            "Temporary pods, PVCs or PVs never became ready: short resources, a missing \
+             StorageClass, a disk type the zone does not offer, or Immediate binding in a \
+             multi-zone cluster (ACK FAQ #8).",
+            vec![step(
+                "Describe the PVC the task's events name and fix its storage.",
+                &["kubectl get pvc -A --field-selector status.phase=Pending"],
+            )],
+        ),
         (Engine::Ack, ReasonClass::Timeout) => explained(
             "The velero subtask ran longer than its timeout (60 minutes by default since \
              migrate-controller 1.7.7), or the bucket's storage class is Archive, Cold Archive or \

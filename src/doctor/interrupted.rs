@@ -452,6 +452,40 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
     let mut ev: Vec<Evidence> = tasks.iter().flat_map(|(t, ..)| t.evidence(d)).collect();
     let twin_dropped = tasks.iter().any(|(.., twin)| *twin);
     let mut fix = Vec::new();
+    // ACK FAQ #15: hbr-client cannot start without its token; the Warning event says so.
+    let ns = first.object().namespace;
+    let hbr_token = d
+        .center
+        .events()
+        .filter(|e| e.namespace == ns && e.message.contains("HBR_TOKEN"))
+        .max_by_key(|e| e.last);
+    if let (Engine::Ack, Some(e)) = (engine, hbr_token) {
+        let r = ObjectRef::new(&e.namespace, &e.involved_kind, &e.involved_name);
+        ev.push(evidence(
+            e.last.or(e.first),
+            &r,
+            format!("{} event {}: {}", e.event_type, e.reason, e.message),
+        ));
+        if restart.is_none() {
+            fix.push(FixStep {
+                text: "Activate and authorise Cloud Backup, then let the token be recreated: \
+                       label the hbr-client pod's node csdr.alibabacloud.com/agent-enable=false \
+                       (never copy the token from another cluster)."
+                    .into(),
+                commands: vec![format!(
+                    "kubectl label node {} csdr.alibabacloud.com/agent-enable=false --overwrite",
+                    d.center
+                        .inventory
+                        .pods
+                        .get(&(e.namespace.clone(), e.involved_name.clone()))
+                        .filter(|p| !p.node.is_empty())
+                        .map_or("<node of the hbr-client pod>".to_string(), |p| {
+                            commands::word(&p.node)
+                        })
+                )],
+            });
+        }
+    }
     let cause = match (restart, engine) {
         (Some(r), Engine::Ack) => {
             ev.extend(r.evidence(d));
@@ -479,6 +513,10 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
         (None, Engine::Ack) if twin_dropped => "csdr-velero restarted during the task (its velero \
             twin was marked Failed at the server start) and csdr never updated the task; the pod \
             no longer shows why."
+            .into(),
+        (None, Engine::Ack) if hbr_token.is_some() => "Cloud Backup is not activated or not \
+            authorised, so hbr-client cannot start without its token (event \"couldn't find key \
+            HBR_TOKEN\", ACK FAQ #15); the file-system volumes of the task wait for it."
             .into(),
         (None, Engine::Ack) => "csdr gives up on a velero subtask after 60 minutes, so a task \
             unfinished for much longer is no longer being worked on: a component restarted or \
