@@ -80,7 +80,7 @@ and claims the tasks. Critical when one of them failed, else Warning.";
     "Fires for a backup task in Failed or FailedValidation that no root-cause rule explains. The \
 reason class (VaultError, HBRError, Timeout, NamespaceNotFound, AlreadyExists, StorageError, \
 SnapshotError, ComponentAbnormal, InternalError, ValidationError) and the message pick the ACK FAQ \
-catalogue row or the Velero failure mode, which give cause and fix. Evidence: the task's phase and \
+catalogue row (#2, #7-#13, #16, #18-#23) or the Velero failure mode, which give cause and fix. Evidence: the task's phase and \
 completion, its message, its velero twin (ACK), its Warning events and failed PodVolumeBackups. \
 Failed runs of one schedule with one reason class are one finding (the newest is its object). \
 Critical; Warning when the schedule has succeeded since (the failure is history, its cause may \
@@ -118,7 +118,9 @@ InProgress and WaitingForPluginOperations (the default item-operation and pod-vo
 after the task started, or the task's velero twin was marked Failed at a server start, the \
 restart is evidence in the same finding (ACK FAQ #14: csdr-velero OOM leaves tasks InProgress) \
 and its fix raises the memory limit; tasks stuck behind one restart are one finding, and so are \
-Velero backups stuck New behind a stuck running backup (Velero runs one at a time). Critical \
+Velero backups stuck New behind a stuck running backup (Velero runs one at a time). An ACK task \
+stuck while a Warning event says \"couldn't find key HBR_TOKEN\" is FAQ #15 (hbr-client has no \
+token: Cloud Backup not activated or not authorised). Critical \
 when a restart explains it, else Warning.";
 
     "schedule-missed-rpo", "both", "Schedule missed its RPO",
