@@ -196,6 +196,8 @@ fn unavailable_finding(
     for s in c
         .schedules()
         .filter(|s| s.namespace == vault.namespace && s.vault == vault.name)
+        // A schedule that cannot run at all has a problem of its own (schedule rules).
+        .filter(|s| c.schedule_can_run(s))
     {
         let r = ObjectRef::new(&s.namespace, super::schedule_kind(s.engine), &s.name);
         let run = runs
