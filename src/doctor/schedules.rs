@@ -6,6 +6,7 @@ use super::{Diagnosis, evidence, schedule_kind, span};
 use crate::center::{BackupCenter, ScheduleRuns, Severity};
 use crate::model::{BackupTask, Schedule, Timestamp};
 use crate::report::doctor::{Finding, FixStep, ObjectRef};
+use std::collections::HashMap;
 
 /// Where a schedule stands against its RPO at the center's instant.
 pub struct Rpo<'a> {
@@ -65,6 +66,15 @@ impl Rpo<'_> {
 pub fn check(d: &mut Diagnosis) {
     let c = d.center;
     let runs = c.schedule_runs();
+    // Runs since a missed schedule's last success are all failed or unfinished: index those
+    // once instead of walking them per schedule.
+    let mut flagged: HashMap<(&str, &str), Vec<&BackupTask>> = HashMap::new();
+    for t in c.flagged_tasks().filter(|t| !t.schedule.is_empty()) {
+        flagged
+            .entry((t.namespace.as_str(), t.schedule.as_str()))
+            .or_default()
+            .push(t);
+    }
     let mut found = Vec::new();
     for s in c.schedules() {
         let object = ObjectRef::new(&s.namespace, schedule_kind(s.engine), &s.name);
@@ -124,20 +134,30 @@ pub fn check(d: &mut Diagnosis) {
                 object,
             });
         } else if rpo.missed {
-            found.push(missed(d, s, &rpo, object, describe));
+            let runs = flagged
+                .get(&(s.namespace.as_str(), s.name.as_str()))
+                .map_or(&[][..], Vec::as_slice);
+            found.push(missed(d, s, &rpo, runs, object, describe));
         }
     }
     d.extend(found);
 }
 
-fn missed(d: &Diagnosis, s: &Schedule, rpo: &Rpo, object: ObjectRef, describe: String) -> Finding {
+fn missed(
+    d: &Diagnosis,
+    s: &Schedule,
+    rpo: &Rpo,
+    flagged: &[&BackupTask],
+    object: ObjectRef,
+    describe: String,
+) -> Finding {
     let c = d.center;
     let mut ev = vec![evidence(rpo.last_success, &object, rpo.describe(false))];
     // The runs since the last success say why none succeeded. None of them Completed, so
     // all are among the failed and unfinished tasks.
-    let mut since: Vec<&BackupTask> = c
-        .flagged_tasks()
-        .filter(|t| t.namespace == s.namespace && t.schedule == s.name)
+    let mut since: Vec<&BackupTask> = flagged
+        .iter()
+        .copied()
         .filter(|t| {
             let at = t.started.or(t.created);
             rpo.last_success.is_none_or(|ok| at.is_some_and(|a| a > ok))

@@ -7,6 +7,7 @@ use super::{Diagnosis, backup_kind, evidence, restore_kind, vault_kind};
 use crate::center::{RestoreView, Severity, TaskView};
 use crate::model::{BackupTask, Engine, ReasonClass, TaskPhase};
 use crate::report::doctor::{Evidence, Finding, FixStep, ObjectRef};
+use std::collections::HashMap;
 
 /// A message short enough for a summary line.
 pub(crate) fn brief(message: &str) -> String {
@@ -97,6 +98,7 @@ pub fn failed_backups(d: &mut Diagnosis) {
     let c = d.center;
     let runs = c.schedule_runs();
     let mut groups: Vec<(FailureKey, Vec<TaskView>)> = Vec::new();
+    let mut index: HashMap<FailureKey, usize> = HashMap::new();
     for task in c.flagged_tasks().filter(|t| t.phase.is_failure()) {
         if d.is_claimed(&task_ref(task)) {
             continue;
@@ -113,9 +115,12 @@ pub fn failed_backups(d: &mut Diagnosis) {
             task.phase == TaskPhase::PartiallyFailed,
             c.reason(&view),
         );
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, views)) => views.push(view),
-            None => groups.push((key, vec![view])),
+        match index.get(&key) {
+            Some(&i) => groups[i].1.push(view),
+            None => {
+                index.insert(key, groups.len());
+                groups.push((key, vec![view]));
+            }
         }
     }
     let mut found = Vec::new();
@@ -296,13 +301,17 @@ fn closest<'a>(names: &[&'a str], missing: &str) -> Option<&'a str> {
 
 pub fn missing_vaults(d: &mut Diagnosis) {
     let c = d.center;
+    let vaults: std::collections::HashSet<(&str, &str)> = c
+        .vaults()
+        .map(|v| (v.namespace.as_str(), v.name.as_str()))
+        .collect();
     let mut missing: Vec<(&str, &str)> = c
         .task_counts()
         .into_keys()
         .filter(|(_, vault)| !vault.is_empty())
-        .filter(|(ns, vault)| c.vault_in(ns, vault).is_none())
+        .filter(|key| !vaults.contains(key))
         // No vault at all in the namespace: the export lacks them; say nothing.
-        .filter(|(ns, _)| c.vaults().any(|v| v.namespace == *ns))
+        .filter(|(ns, _)| vaults.iter().any(|(vns, _)| vns == ns))
         .collect();
     missing.sort_unstable();
     let mut found = Vec::new();
