@@ -1304,7 +1304,7 @@ fn the_findings_metric_counts_per_rule_and_is_reused_for_a_minute() {
     let inv = inventory(&objects);
     let collector = Collector::new(CollectOptions::default());
     assert_eq!(doctor_series(&collector, &inv, NOW), Vec::<String>::new());
-    // 40 s later the task is stuck, but the counts of the same revision are reused...
+    // 40 s later the task is stuck, but the counts are reused...
     assert_eq!(
         doctor_series(&collector, &inv, "2026-11-25T09:00:40Z"),
         Vec::<String>::new()

@@ -280,7 +280,7 @@ fn group<T>(items: Vec<(Option<usize>, T)>) -> Vec<(Option<usize>, Vec<T>)> {
 pub fn server_restarts(d: &mut Diagnosis) {
     let c = d.center;
     let mut dropped: Vec<(Option<Timestamp>, Dropped)> = Vec::new();
-    for task in c.flagged_tasks().filter(|t| t.phase.is_failure()) {
+    for task in d.flagged.iter().copied().filter(|t| t.phase.is_failure()) {
         let view = c.view(task);
         if c.reason(&view) == ReasonClass::ServerRestarted {
             dropped.push((task.completed, Dropped::Backup(view)));
@@ -359,7 +359,7 @@ fn server_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Marked]) ->
 pub fn stuck(d: &mut Diagnosis) {
     let c = d.center;
     let mut candidates: Vec<(Dropped, f64, TaskPhase, Option<Timestamp>, bool)> = Vec::new();
-    for task in c.flagged_tasks().filter(|t| t.phase.is_active()) {
+    for task in d.flagged.iter().copied().filter(|t| t.phase.is_active()) {
         let Some(running) = c.running_seconds(task) else {
             continue;
         };

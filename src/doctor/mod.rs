@@ -17,7 +17,7 @@ mod vaults;
 pub use rules::{RULE_IDS, RULES, Rule, rule};
 
 use crate::center::BackupCenter;
-use crate::model::{Engine, Timestamp, WarningEvent};
+use crate::model::{BackupTask, Engine, Timestamp, WarningEvent};
 use crate::report::doctor::{ClusterFacts, Evidence, Finding, ObjectRef};
 use std::collections::HashSet;
 
@@ -26,6 +26,8 @@ pub fn diagnose(center: &BackupCenter, facts: &ClusterFacts) -> Vec<Finding> {
     let mut d = Diagnosis {
         center,
         facts,
+        // Each lookup builds keys; rules walk these many times, so resolve them once.
+        flagged: center.flagged_tasks().collect(),
         findings: Vec::new(),
         claimed: HashSet::new(),
     };
@@ -60,6 +62,8 @@ pub fn diagnose(center: &BackupCenter, facts: &ClusterFacts) -> Vec<Finding> {
 pub(crate) struct Diagnosis<'c, 'a> {
     pub center: &'c BackupCenter<'a>,
     pub facts: &'c ClusterFacts,
+    /// The failed and unfinished tasks (`BackupCenter::flagged_tasks`).
+    pub flagged: Vec<&'a BackupTask>,
     pub findings: Vec<Finding>,
     claimed: HashSet<ObjectRef>,
 }

@@ -69,7 +69,7 @@ pub fn check(d: &mut Diagnosis) {
     // Runs since a missed schedule's last success are all failed or unfinished: index those
     // once instead of walking them per schedule.
     let mut flagged: HashMap<(&str, &str), Vec<&BackupTask>> = HashMap::new();
-    for t in c.flagged_tasks().filter(|t| !t.schedule.is_empty()) {
+    for t in d.flagged.iter().copied().filter(|t| !t.schedule.is_empty()) {
         flagged
             .entry((t.namespace.as_str(), t.schedule.as_str()))
             .or_default()

@@ -99,7 +99,7 @@ pub fn failed_backups(d: &mut Diagnosis) {
     let runs = c.schedule_runs();
     let mut groups: Vec<(FailureKey, Vec<TaskView>)> = Vec::new();
     let mut index: HashMap<FailureKey, usize> = HashMap::new();
-    for task in c.flagged_tasks().filter(|t| t.phase.is_failure()) {
+    for task in d.flagged.iter().copied().filter(|t| t.phase.is_failure()) {
         if d.is_claimed(&task_ref(task)) {
             continue;
         }

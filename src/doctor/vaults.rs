@@ -164,7 +164,7 @@ fn unavailable_finding(
     // Tasks that failed because of the vault.
     let mut affected = Vec::new();
     let mut failed_tasks = Vec::new();
-    for task in c.flagged_tasks() {
+    for task in d.flagged.iter().copied() {
         if task.namespace != vault.namespace || task.vault != vault.name || !task.phase.is_failure()
         {
             continue;

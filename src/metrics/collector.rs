@@ -33,11 +33,11 @@ pub struct Collector {
     doctor: Mutex<Option<DoctorCounts>>,
 }
 
-/// Doctor findings counted per (namespace, rule, severity) for one inventory revision at one
-/// instant: a served scrape reuses them for a minute instead of diagnosing again.
+/// Doctor findings counted per (namespace, rule, severity) at one instant: scrapes reuse them
+/// for a minute instead of diagnosing again (a diagnosis at 100k tasks costs tens of ms, see
+/// docs/BENCHMARKS.md).
 #[derive(Debug)]
 struct DoctorCounts {
-    revision: u64,
     at: Timestamp,
     counts: Vec<((String, &'static str, &'static str), u64)>,
 }
@@ -249,21 +249,21 @@ impl Collector {
 }
 
 /// `backupcenter_doctor_findings`: the doctor depends on the clock (stuck tasks, RPO), so it
-/// runs with backupscope's own, always-fresh families, not in the cached center output. Its
-/// thresholds are minutes to hours, so counts are reused for a minute at one revision.
+/// runs with backupscope's own families, not in the center output cached per revision. Its
+/// thresholds are minutes to hours and alerts wait longer than that, so counts are reused for
+/// a minute whatever changed meanwhile; on a busy cluster the revision changes every scrape.
 fn doctor_findings<S: MetricSink>(
     cache: &Mutex<Option<DoctorCounts>>,
     center: &BackupCenter,
     out: &mut Counting<S>,
 ) {
     const REUSE_SECONDS: i64 = 60;
-    let revision = center.inventory.revision();
     let mut cache = cache
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let fresh = cache.as_ref().is_some_and(|c| {
-        c.revision == revision && (center.now.as_second() - c.at.as_second()).abs() < REUSE_SECONDS
-    });
+    let fresh = cache
+        .as_ref()
+        .is_some_and(|c| (center.now.as_second() - c.at.as_second()).abs() < REUSE_SECONDS);
     if !fresh {
         let mut counts: BTreeMap<(String, &'static str, &'static str), u64> = BTreeMap::new();
         for finding in crate::doctor::diagnose(center, &Default::default()) {
@@ -275,7 +275,6 @@ fn doctor_findings<S: MetricSink>(
             *counts.entry(key).or_default() += 1;
         }
         *cache = Some(DoctorCounts {
-            revision,
             at: center.now,
             counts: counts.into_iter().collect(),
         });
