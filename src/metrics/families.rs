@@ -475,7 +475,7 @@ pub const FINDING_SEVERITIES: &[&str] = &["unknown", "warning", "critical"];
 pub const DOCTOR_FINDINGS: Declared<3> = Declared::new(
     gauge(
         "backupcenter_doctor_findings",
-        "Findings of `backupscope doctor` per rule and severity (one per root cause; `doctor --explain RULE` documents each rule). Evaluated at scrape time.",
+        "Findings of `backupscope doctor` per rule and severity (one per root cause; `doctor --explain RULE` documents each rule). Diagnosed at scrape time, at most once a minute.",
     ),
     Section::Events,
     Scope::Core,
