@@ -6,6 +6,7 @@ pub mod center;
 pub mod cli;
 pub mod dashboards;
 pub mod dialect;
+pub mod doctor;
 pub mod inventory;
 pub mod metrics;
 pub mod model;

@@ -27,6 +27,7 @@ const ARTEFACTS: &[(&[&str], &str)] = &[
     ),
     (&["rules"], "rules/backupscope.rules.yaml"),
     (&["rules", "--prometheusrule"], "rules/prometheusrule.yaml"),
+    (&["doctor", "--explain", "all"], "docs/doctor-rules.txt"),
 ];
 
 #[test]

@@ -275,6 +275,47 @@ impl<'a> BackupCenter<'a> {
     }
 }
 
+/// A schedule missed its RPO when its last good backup is older than this many intervals.
+const RPO_FACTOR: f64 = 2.0;
+
+impl BackupCenter<'_> {
+    /// The RPO of a schedule: its own interval × 2; `None` for one that cannot run.
+    pub fn schedule_rpo_seconds(&self, schedule: &Schedule) -> Option<f64> {
+        if !self.schedule_can_run(schedule) {
+            return None;
+        }
+        schedule.interval_seconds.map(|i| i * RPO_FACTOR)
+    }
+
+    /// Whether a schedule's newest good backup (`last_success`; with none, its creation) is
+    /// older than its RPO. False when the RPO or both times are unknown.
+    pub fn schedule_missed_rpo(
+        &self,
+        schedule: &Schedule,
+        last_success: Option<crate::model::Timestamp>,
+    ) -> bool {
+        match (
+            self.schedule_rpo_seconds(schedule),
+            last_success.or(schedule.created),
+        ) {
+            (Some(rpo), Some(since)) => self.seconds_since(since) > rpo,
+            _ => false,
+        }
+    }
+
+    /// How long a task may stay unfinished before it is stuck. ACK: 2 h, twice the 60-minute
+    /// velero subtask timeout after which csdr gives up. Velero: 1 h in Finalizing, else 4 h,
+    /// its default item-operation and pod-volume timeouts.
+    pub fn stuck_bound_seconds(&self, engine: Engine, phase: TaskPhase) -> f64 {
+        const HOUR: f64 = 3600.0;
+        match (engine, phase) {
+            (Engine::Ack, _) => 2.0 * HOUR,
+            (Engine::Velero, TaskPhase::Finalizing | TaskPhase::FinalizingPartiallyFailed) => HOUR,
+            (Engine::Velero, _) => 4.0 * HOUR,
+        }
+    }
+}
+
 impl ComponentView<'_> {
     /// Ready pods: the workload's count, else (pods only) the pods that run with every
     /// container ready; a crash-looping pod is in phase Running but not ready.
@@ -299,5 +340,41 @@ impl ComponentView<'_> {
             Some(w) => w.desired,
             None => self.pods.len() as u64,
         }
+    }
+}
+
+#[cfg(test)]
+mod doctor_verdict_tests {
+    use crate::center::BackupCenter;
+    use crate::center::tests::{inventory, now};
+    use crate::model::{Engine, TaskPhase};
+    use serde_json::json;
+
+    #[test]
+    fn stuck_bounds_and_rpo() {
+        let inv = inventory(vec![
+            json!({"apiVersion": "velero.io/v1", "kind": "Schedule",
+            "metadata": {"name": "six", "namespace": "velero", "creationTimestamp": "2026-11-01T00:00:00Z"},
+            "spec": {"schedule": "@every 6h"}, "status": {"phase": "Enabled"}}),
+        ]);
+        let c = BackupCenter::new(&inv, now());
+        assert_eq!(
+            c.stuck_bound_seconds(Engine::Ack, TaskPhase::InProgress),
+            7200.0
+        );
+        assert_eq!(
+            c.stuck_bound_seconds(Engine::Velero, TaskPhase::Finalizing),
+            3600.0
+        );
+        assert_eq!(
+            c.stuck_bound_seconds(Engine::Velero, TaskPhase::WaitingForPluginOperations),
+            14400.0
+        );
+        let s = c.schedules().next().unwrap();
+        assert_eq!(c.schedule_rpo_seconds(s), Some(43200.0));
+        // 11h ago is within 2 × 6h; 13h ago is not; none since creation 24 days ago is not.
+        assert!(!c.schedule_missed_rpo(s, Some("2026-11-24T22:00:00Z".parse().unwrap())));
+        assert!(c.schedule_missed_rpo(s, Some("2026-11-24T20:00:00Z".parse().unwrap())));
+        assert!(c.schedule_missed_rpo(s, None));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod dashboards;
 pub mod describe;
+pub mod doctor;
 pub mod duration;
 pub mod events;
 pub mod output;
@@ -52,6 +53,9 @@ pub enum Command {
     /// tarballs or metadata, orphans in the bucket, Completed tasks with nothing stored,
     /// phase disagreements.
     Scan(scan::ScanArgs),
+    /// Find what is broken: one finding per root cause with its evidence, cause and fix.
+    /// Exit status 0: nothing at warning or above, 1: findings, 2: could not run.
+    Doctor(doctor::DoctorArgs),
     /// Print the metric reference (every family, its labels and their values) as Markdown;
     /// docs/metrics.md is this output.
     Metrics,
@@ -166,7 +170,13 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
     let inventory = match &args.snapshot {
         Some(path) => {
             let (records, report) = export::load(path)?;
-            for e in &report.errors {
+            // A `kubectl version -o json` file in a bundle is no Kubernetes object, but no
+            // mistake either: doctor reads it.
+            for e in report
+                .errors
+                .iter()
+                .filter(|e| !doctor::is_version_file(std::path::Path::new(&e.path)))
+            {
                 warn(&format!("skipped {e}"));
             }
             if !report.unknown_kinds.is_empty() {
@@ -223,6 +233,55 @@ fn warn_down(health: &SourceHealth) {
     }
 }
 
+/// A command that ran to its end but asks for a non-zero exit status, with what it printed
+/// (`doctor`: 1 = findings, 2 = could not run). Returned as an error so `run` keeps one shape.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub stdout: String,
+    pub error: Option<anyhow::Error>,
+}
+
+impl Exit {
+    pub fn with_output(code: u8, stdout: String) -> Self {
+        Exit {
+            code,
+            stdout,
+            error: None,
+        }
+    }
+
+    pub fn failed(code: u8, error: anyhow::Error) -> Self {
+        Exit {
+            code,
+            stdout: String::new(),
+            error: Some(error),
+        }
+    }
+
+    /// Prints what the command produced and gives its exit status.
+    pub fn finish(self) -> std::process::ExitCode {
+        use std::io::Write;
+        // A closed pipe (`| head`) is not an error worth a message.
+        let _ = std::io::stdout().write_all(self.stdout.as_bytes());
+        if let Some(e) = &self.error {
+            eprintln!("error: {e:#}");
+        }
+        std::process::ExitCode::from(self.code)
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error {
+            Some(e) => write!(f, "{e:#}"),
+            None => write!(f, "exit status {}", self.code),
+        }
+    }
+}
+
+impl std::error::Error for Exit {}
+
 /// Runs a parsed command line; returns what to print on stdout.
 pub async fn run(cli: Cli) -> anyhow::Result<String> {
     match cli.command {
@@ -265,6 +324,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
                 }
             }
         }
+        Command::Doctor(args) => doctor::run(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Probe(args) => probe::run(args).await,
         Command::Scan(args) => scan::run(args).await,

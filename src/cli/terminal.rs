@@ -22,10 +22,14 @@ pub fn line(text: &str) {
 pub fn finish(outcome: anyhow::Result<String>) -> ExitCode {
     let out = match outcome {
         Ok(out) => out,
-        Err(e) => {
-            line(&format!("error: {}", causes(&e)));
-            return ExitCode::FAILURE;
-        }
+        Err(e) => match e.downcast::<super::Exit>() {
+            // A command that reports through its exit status (doctor) prints its own output.
+            Ok(exit) => return exit.finish(),
+            Err(e) => {
+                line(&format!("error: {}", causes(&e)));
+                return ExitCode::FAILURE;
+            }
+        },
     };
     let written = {
         let mut stdout = std::io::stdout().lock();

@@ -33,6 +33,16 @@ pub struct Collector {
     last_duration_nanos: AtomicU64,
     /// The vault probes' and scans' latest results, when `serve` runs them.
     vaults: Option<std::sync::Arc<crate::vault::Board>>,
+    doctor: Mutex<Option<DoctorCounts>>,
+}
+
+/// Doctor findings counted per (namespace, rule, severity) at one instant: scrapes reuse them
+/// for a minute instead of diagnosing again (a diagnosis at 100k tasks costs tens of ms, see
+/// docs/BENCHMARKS.md).
+#[derive(Debug)]
+struct DoctorCounts {
+    at: Timestamp,
+    counts: Vec<((String, &'static str, &'static str), u64)>,
 }
 
 /// Warning-event totals that never go down although Kubernetes expires events after an hour:
@@ -200,6 +210,7 @@ impl Collector {
         if let Some(board) = &self.vaults {
             vault_probes(board, &mut out);
         }
+        doctor_findings(&self.doctor, center, &mut out);
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {
@@ -304,6 +315,43 @@ fn vault_probes<S: MetricSink>(board: &crate::vault::Board, out: &mut Counting<S
     out.family(&f::PROBE_ROUND_DURATION);
     if let Some(r) = state.last_round {
         out.sample(&f::PROBE_ROUND_DURATION, [], r.seconds);
+    }
+}
+
+/// `backupcenter_doctor_findings`: the doctor depends on the clock (stuck tasks, RPO), so it
+/// runs with backupscope's own families, not in the center output cached per revision. Its
+/// thresholds are minutes to hours and alerts wait longer than that, so counts are reused for
+/// a minute whatever changed meanwhile; on a busy cluster the revision changes every scrape.
+fn doctor_findings<S: MetricSink>(
+    cache: &Mutex<Option<DoctorCounts>>,
+    center: &BackupCenter,
+    out: &mut Counting<S>,
+) {
+    const REUSE_SECONDS: i64 = 60;
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fresh = cache
+        .as_ref()
+        .is_some_and(|c| (center.now.as_second() - c.at.as_second()).abs() < REUSE_SECONDS);
+    if !fresh {
+        let mut counts: BTreeMap<(String, &'static str, &'static str), u64> = BTreeMap::new();
+        for finding in crate::doctor::diagnose(center, &Default::default()) {
+            let key = (
+                finding.object.namespace,
+                finding.rule,
+                finding.severity.as_str(),
+            );
+            *counts.entry(key).or_default() += 1;
+        }
+        *cache = Some(DoctorCounts {
+            at: center.now,
+            counts: counts.into_iter().collect(),
+        });
+    }
+    out.family(&f::DOCTOR_FINDINGS);
+    for ((ns, rule, severity), n) in cache.iter().flat_map(|c| &c.counts) {
+        out.sample(&f::DOCTOR_FINDINGS, [ns, rule, severity], *n as f64);
     }
 }
 

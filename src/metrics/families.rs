@@ -587,6 +587,23 @@ pub const PROBE_ROUND_DURATION: Declared<0> = Declared::new(
     Scope::Own,
     [],
 );
+// doctor: findings per rule, so alerts can fire on what `backupscope doctor` finds.
+/// Severities a finding can have (`ok` never: a finding is a problem or a note).
+pub const FINDING_SEVERITIES: &[&str] = &["unknown", "warning", "critical"];
+pub const DOCTOR_FINDINGS: Declared<3> = Declared::new(
+    gauge(
+        "backupcenter_doctor_findings",
+        "Findings of `backupscope doctor` per rule and severity (one per root cause; `doctor --explain RULE` documents each rule). Diagnosed at scrape time, at most once a minute.",
+    ),
+    Section::Events,
+    Scope::Core,
+    [
+        NAMESPACE
+            .meaning("namespace of the object at the root of the finding; empty for the cluster"),
+        Label::bounded("rule", "doctor rule id", crate::doctor::RULE_IDS),
+        Label::bounded("severity", "severity of the finding", FINDING_SEVERITIES),
+    ],
+);
 
 /// Every family, in exposition order.
 pub const ALL: &[&dyn Describe] = &[
@@ -630,6 +647,8 @@ pub const ALL: &[&dyn Describe] = &[
     &SCAN_FINDINGS,
     &SCAN_SUCCESS,
     &PROBE_ROUND_DURATION,
+    // doctor
+    &DOCTOR_FINDINGS,
 ];
 
 /// Families a user may turn off (`--disable-metric`) to cut cost: the per-object ones.

@@ -4,10 +4,11 @@
 //! the web serves them as JSON. Field names are part of the `-o json` contract (docs/cli.md).
 
 pub mod describe;
-pub mod events;
-pub mod probe;
 pub mod detail;
+pub mod doctor;
+pub mod events;
 pub mod overview;
+pub mod probe;
 pub mod status;
 pub mod tasks;
 

@@ -533,3 +533,266 @@ pub fn write_snapshot(dir: &Path, files: Vec<(&str, Vec<Value>)>) {
         write_list(dir, name, items);
     }
 }
+
+/// An ACK BackupLocation (backup vault) in `csdr`; `phase: None` is one never validated.
+pub fn mk_ack_vault(
+    name: &str,
+    bucket: &str,
+    region: &str,
+    network: &str,
+    phase: Option<&str>,
+    message: &str,
+) -> Value {
+    let mut o = json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "BackupLocation",
+        "metadata": stamped("BackupLocation", "csdr", name, "2026-10-20T06:30:00Z"),
+        "spec": {
+            "backupSyncPeriod": "0s",
+            "config": {"network": network, "region": region},
+            "objectStorage": {"bucket": bucket, "prefix": "ack"},
+            "provider": "alibabacloud",
+        },
+    });
+    if let Some(phase) = phase {
+        set(
+            &mut o,
+            "/status",
+            json!({"lastValidationTime": "2026-11-25T08:57:00Z", "phase": phase}),
+        );
+        if !message.is_empty() {
+            set(&mut o, "/status/message", json!(message));
+        }
+    }
+    o
+}
+
+/// An ACK ApplicationBackup of `vault` in `phase`, started at `at` and, when terminal, completed
+/// then too; `message` is its `status.message` (empty for none).
+pub fn mk_ack_backup(name: &str, vault: &str, phase: &str, at: &str, message: &str) -> Value {
+    let mut status = json!({"phase": phase, "startTimestamp": at});
+    if !matches!(phase, "InProgress" | "") {
+        set(&mut status, "/completionTimestamp", json!(at));
+    }
+    if !message.is_empty() {
+        set(&mut status, "/message", json!(message));
+    }
+    json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "ApplicationBackup",
+        "metadata": with(stamped("ApplicationBackup", "csdr", name, at), "/labels", json!({"csdr/schedule-name": ""})),
+        "spec": {
+            "backupType": "AppAndPvBackup",
+            "includedNamespaces": ["shop"],
+            "pvBackup": {"defaultPvBackup": true},
+            "storageLocation": vault,
+            "ttl": "720h0m0s",
+        },
+        "status": status,
+    })
+}
+
+/// An ACK ApplicationBackup created by the backup plan `schedule`.
+pub fn mk_ack_scheduled_backup(
+    schedule: &str,
+    vault: &str,
+    phase: &str,
+    at: &str,
+    message: &str,
+) -> Value {
+    let stamp: String = at.chars().filter(char::is_ascii_digit).collect();
+    let mut b = mk_ack_backup(&format!("{schedule}-{stamp}"), vault, phase, at, message);
+    b["metadata"]["labels"]["csdr/schedule-name"] = json!(schedule);
+    b
+}
+
+/// An ACK BackupSchedule (backup plan) on `vault`.
+pub fn mk_ack_schedule(name: &str, schedule: &str, vault: &str, paused: bool) -> Value {
+    json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "BackupSchedule",
+        "metadata": stamped("BackupSchedule", "csdr", name, "2026-10-20T06:41:09Z"),
+        "spec": {
+            "paused": paused,
+            "schedule": schedule,
+            "template": {"backupType": "AppBackup", "includedNamespaces": ["orders"], "storageLocation": vault},
+        },
+    })
+}
+
+/// An ACK ApplicationRestore of `backup` in `phase`, started (and completed) at `at`.
+pub fn mk_ack_restore(name: &str, backup: &str, phase: &str, at: &str, message: &str) -> Value {
+    let mut status = json!({"phase": phase, "startTimestamp": at});
+    if phase != "InProgress" {
+        set(&mut status, "/completionTimestamp", json!(at));
+    }
+    if !message.is_empty() {
+        set(&mut status, "/message", json!(message));
+    }
+    json!({
+        "apiVersion": "csdr.alibabacloud.com/v1beta1",
+        "kind": "ApplicationRestore",
+        "metadata": stamped("ApplicationRestore", "csdr", name, at),
+        "spec": {"backupName": backup},
+        "status": status,
+    })
+}
+
+/// A Deployment whose pods carry `labels`, with one container and its memory limit.
+pub fn mk_component_deployment(
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    container: &str,
+    image: &str,
+    memory_limit: &str,
+    ready: u64,
+) -> Value {
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": stamped("Deployment", namespace, name, "2026-10-20T05:58:15Z"),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{
+                    "image": image,
+                    "name": container,
+                    "resources": {
+                        "limits": {"cpu": "1", "memory": memory_limit},
+                        "requests": {"cpu": "500m", "memory": "128Mi"},
+                    },
+                }]},
+            },
+        },
+        "status": {"availableReplicas": ready, "readyReplicas": ready, "replicas": 1},
+    })
+}
+
+/// How a container last ended: (reason, exit code, finishedAt).
+pub type LastEnd<'a> = Option<(&'a str, i64, &'a str)>;
+
+/// A running pod with one container on node `k8s-worker-01` (set `/spec/nodeName` for another);
+/// `waiting` is a `state.waiting.reason` (then the container is not ready), `last` its
+/// `lastState.terminated`.
+pub fn mk_component_pod(
+    namespace: &str,
+    name: &str,
+    labels: Value,
+    container: &str,
+    restarts: u64,
+    last: LastEnd,
+    waiting: Option<&str>,
+) -> Value {
+    let mut status = json!({
+        "name": container,
+        "ready": waiting.is_none(),
+        "restartCount": restarts,
+        "state": {"running": {"startedAt": "2026-11-20T09:41:00Z"}},
+    });
+    if let Some((reason, code, at)) = last {
+        set(
+            &mut status,
+            "/lastState/terminated",
+            json!({"exitCode": code, "finishedAt": at, "reason": reason}),
+        );
+    }
+    if let Some(reason) = waiting {
+        set(
+            &mut status,
+            "/state",
+            json!({"waiting": {"reason": reason}}),
+        );
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": with(stamped("Pod", namespace, name, "2026-11-20T09:41:00Z"), "/labels", labels),
+        "spec": {"containers": [{"name": container}], "nodeName": "k8s-worker-01"},
+        "status": {"containerStatuses": [status], "phase": "Running"},
+    })
+}
+
+/// The image of migrate-controller v1.8.4 as ACK installs it.
+pub const MC_IMAGE: &str =
+    "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/migrate-controller:v1.8.4-e3c7a0b-aliyun";
+
+/// Pod labels of migrate-controller.
+pub fn mc_labels() -> Value {
+    json!({"app": "migrate-controller"})
+}
+
+/// Pod labels of csdr-velero.
+pub fn csdr_velero_labels() -> Value {
+    json!({"component": "csdr"})
+}
+
+/// An installed ACK backup center: migrate-controller, csdr-controller and csdr-velero, all
+/// healthy; csdr-velero's pod is
+/// `velero_pod` so tests can swap in a restarted one.
+pub fn mk_ack_components(velero_pod: Value) -> Vec<Value> {
+    let ctl = json!({"control-plane": "csdr-controller"});
+    vec![
+        mk_component_deployment(
+            "kube-system",
+            "migrate-controller",
+            mc_labels(),
+            "migrate-controller",
+            MC_IMAGE,
+            "512Mi",
+            1,
+        ),
+        mk_component_pod(
+            "kube-system",
+            "migrate-controller-86d5fb4c97-rcjxf",
+            mc_labels(),
+            "migrate-controller",
+            0,
+            None,
+            None,
+        ),
+        mk_component_deployment(
+            "csdr",
+            "csdr-controller",
+            ctl.clone(),
+            "manager",
+            "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/csdr-controller:v1.8.4-e3c7a0b-aliyun",
+            "1Gi",
+            1,
+        ),
+        mk_component_pod(
+            "csdr",
+            "csdr-controller-5c8d7b9f64-9ldxg",
+            ctl,
+            "manager",
+            0,
+            None,
+            None,
+        ),
+        mk_component_deployment(
+            "csdr",
+            "csdr-velero",
+            csdr_velero_labels(),
+            "velero",
+            "registry-cn-hangzhou-vpc.ack.aliyuncs.com/acs/velero:v1.13.2-e3c7a0b-aliyun",
+            "2Gi",
+            1,
+        ),
+        velero_pod,
+    ]
+}
+
+/// The csdr-velero pod with its container's restart count and last end.
+pub fn mk_csdr_velero_pod(restarts: u64, last: LastEnd) -> Value {
+    mk_component_pod(
+        "csdr",
+        "csdr-velero-7f9c5d8b6d-8kx2p",
+        csdr_velero_labels(),
+        "velero",
+        restarts,
+        last,
+        None,
+    )
+}
