@@ -58,7 +58,7 @@ fn promtool_checks_the_plain_rule_file() {
         ],
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.contains("SUCCESS: 10 rules found"), "{out}");
+    assert!(out.contains("SUCCESS: 11 rules found"), "{out}");
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn the_prometheusrule_holds_the_same_rules_and_promtool_checks_them() {
         &[OsStr::new("check"), OsStr::new("rules"), spec.as_os_str()],
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.contains("SUCCESS: 10 rules found"), "{out}");
+    assert!(out.contains("SUCCESS: 11 rules found"), "{out}");
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub struct Thresholds {
 pub struct Pending {
     pub backup_failed: u64,
     pub vault_unavailable: u64,
+    pub vault_probe_failing: u64,
     pub backup_stuck: u64,
     pub schedule_missed: u64,
     pub component_unhealthy: u64,
@@ -60,6 +61,7 @@ impl Default for Thresholds {
             pending: Pending {
                 backup_failed: 0,
                 vault_unavailable: 15 * MINUTE,
+                vault_probe_failing: 15 * MINUTE,
                 backup_stuck: 5 * MINUTE,
                 schedule_missed: 15 * MINUTE,
                 component_unhealthy: 10 * MINUTE,
@@ -102,6 +104,7 @@ pub const ALERTS: &[&str] = &[
     "BackupCenterBackupFailed",
     "BackupCenterBackupPartiallyFailed",
     "BackupCenterVaultUnavailable",
+    "BackupCenterVaultProbeFailing",
     "BackupCenterBackupStuck",
     "BackupCenterScheduleMissed",
     "BackupCenterComponentUnhealthy",
@@ -251,6 +254,39 @@ impl Builder<'_> {
                  provider {provider}): every backup and restore on it fails until it is \
                  Available again. The validation message: backupscope describe backuplocation \
                  {vault} -n {ns}"
+            ),
+        ))
+    }
+
+    /// backupscope's own probe of the bucket fails (it runs only with `serve --probe-interval`),
+    /// named with the failure class and the provider's code.
+    fn vault_probe_failing(&self) -> Result<AlertRule, ContractError> {
+        let success = &f::PROBE_SUCCESS;
+        let error = &f::PROBE_ERROR_INFO;
+        let expr = format!(
+            "({} == 0) * on ({}) group_left ({}) {}",
+            success.select(&[])?,
+            labels(success, &["namespace", "backuplocation"])?,
+            labels(error, &["reason", "code"])?,
+            error.select(&[])?
+        );
+        let (ns, vault, reason, code) = (
+            show(success, "namespace")?,
+            show(success, "backuplocation")?,
+            show(error, "reason")?,
+            show(error, "code")?,
+        );
+        Ok(self.rule(
+            "BackupCenterVaultProbeFailing",
+            expr,
+            self.t.pending.vault_probe_failing,
+            Severity::Critical,
+            format!("The bucket of vault {ns}/{vault} fails backupscope's probe ({reason})"),
+            format!(
+                "backupscope cannot list the bucket of vault {vault} in namespace {ns} the way \
+                 Velero validates it: {reason} (provider code {code}). Backups to it will fail \
+                 even while the backup center still says Available. The probe's detail: \
+                 backupscope probe {vault} -n {ns}"
             ),
         ))
     }
@@ -496,6 +532,7 @@ pub fn rule_file(t: &Thresholds) -> Result<RuleFile, ContractError> {
             "BackupCenterBackupPartiallyFailed",
         )?,
         b.vault_unavailable()?,
+        b.vault_probe_failing()?,
         b.stuck()?,
     ];
     center.extend(b.schedule_missed()?);

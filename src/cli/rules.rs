@@ -55,6 +55,9 @@ pub struct RulesArgs {
     /// flapping vault does not page.
     #[arg(long, value_parser = duration, default_value = "15m", value_name = "DURATION")]
     pub vault_for: u64,
+    /// `for:` of BackupCenterVaultProbeFailing (backupscope's own probe of the bucket).
+    #[arg(long, value_parser = duration, default_value = "15m", value_name = "DURATION")]
+    pub probe_for: u64,
     /// `for:` of BackupCenterBackupStuck.
     #[arg(long, value_parser = duration, default_value = "5m", value_name = "DURATION")]
     pub stuck_for: u64,
@@ -90,6 +93,7 @@ impl RulesArgs {
             pending: Pending {
                 backup_failed: self.failed_for,
                 vault_unavailable: self.vault_for,
+                vault_probe_failing: self.probe_for,
                 backup_stuck: self.stuck_for,
                 schedule_missed: self.schedule_for,
                 component_unhealthy: self.component_for,
