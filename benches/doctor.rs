@@ -9,8 +9,6 @@
 mod fixtures;
 
 use backupscope::center::BackupCenter;
-use backupscope::dialect::{self, Mapped};
-use backupscope::inventory::Inventory;
 use backupscope::report::doctor::ClusterFacts;
 use std::hint::black_box;
 use std::time::Instant;
@@ -19,12 +17,7 @@ const ROUNDS: usize = 11;
 
 fn main() {
     let scale = fixtures::TARGET;
-    let mut inventory = Inventory::new();
-    fixtures::for_each_object(&scale, |o| {
-        if let Ok(Mapped::Record(r)) = dialect::map(&o) {
-            inventory.apply(*r);
-        }
-    });
+    let inventory = fixtures::inventory(&scale);
     let now = "2026-11-25T09:00:00Z".parse().expect("timestamp");
     let facts = ClusterFacts::default();
     let mut times = Vec::new();

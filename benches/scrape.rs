@@ -8,8 +8,6 @@
 mod fixtures;
 
 use backupscope::center::BackupCenter;
-use backupscope::dialect::{self, Mapped};
-use backupscope::inventory::Inventory;
 use backupscope::metrics::collector::{CollectOptions, Collector};
 use backupscope::metrics::exposition::{Format, TextEncoder};
 use backupscope::web::AppState;
@@ -21,14 +19,7 @@ const ROUNDS: usize = 51;
 
 fn main() {
     let scale = fixtures::TARGET;
-    // Objects are generated and mapped one at a time, so the RSS figures are the inventory's
-    // and the scrape's, not the generator's.
-    let mut inventory = Inventory::new();
-    fixtures::for_each_object(&scale, |o| {
-        if let Ok(Mapped::Record(r)) = dialect::map(&o) {
-            inventory.apply(*r);
-        }
-    });
+    let inventory = fixtures::inventory(&scale);
     let now = "2026-11-25T09:00:00Z".parse().expect("timestamp");
     println!(
         "backup center: {} tasks ({} per mille failed, {} per mille in progress), {} vaults, {} schedules",

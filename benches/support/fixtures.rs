@@ -140,6 +140,18 @@ pub fn for_each_object(scale: &Scale, mut f: impl FnMut(Value)) {
 }
 
 /// Peak and current resident memory of a process (`"self"` or a pid), in bytes (Linux /proc).
+/// The inventory of a synthetic backup center. Objects are generated and mapped one at a time,
+/// so RSS figures taken after it are the inventory's, not the generator's.
+pub fn inventory(scale: &Scale) -> backupscope::inventory::Inventory {
+    let mut inventory = backupscope::inventory::Inventory::new();
+    for_each_object(scale, |o| {
+        if let Ok(backupscope::dialect::Mapped::Record(r)) = backupscope::dialect::map(&o) {
+            inventory.apply(*r);
+        }
+    });
+    inventory
+}
+
 pub fn rss_of(process: &str) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     let field = |name: &str| {
