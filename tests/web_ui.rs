@@ -73,6 +73,12 @@ fn screenshot_dir(scratch: &Path) -> PathBuf {
 
 /// Runs ui.mjs over `pages` of `serve`; returns the report per page name.
 fn browse(serve: &Serve, pages: &[Page], screenshots: Option<&Path>) -> Vec<Value> {
+    // One browser at a time: three Chromiums starting at once on two busy cores miss their
+    // launch timeout.
+    static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_BROWSER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let node = node();
     let dir = TempDir::new("web-ui");
     let config = json!({

@@ -72,7 +72,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
   ],
   viewport: { width: 1440, height: 900 },
   deviceScaleFactor: 1,
-  timeout: 30000,
+  // Starting Chromium on a loaded 2-core CI machine can take well over 30 s.
+  timeout: 120000,
 });
 const report = { pages: [] };
 try {
