@@ -242,8 +242,9 @@ impl<'a> BackupCenter<'a> {
 
     /// Seconds a non-terminal task has been running (since start, else creation).
     pub fn running_seconds(&self, task: &BackupTask) -> Option<f64> {
-        let since = task.started.or(task.created)?;
-        Some((self.now.as_millisecond() - since.as_millisecond()) as f64 / 1000.0)
+        task.started
+            .or(task.created)
+            .map(|since| self.seconds_since(since))
     }
 
     /// The controller's words on why a restore failed: its own, else its velero twin's.
