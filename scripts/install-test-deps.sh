@@ -9,6 +9,8 @@
 #                              transformations, a JSON Schema generator, ajv) and tests/browser
 #                              (playwright-core), each in its git-ignored node_modules
 #   moto[server] (PyPI)     -> moto_server, the S3-protocol server of tests/vault_s3.rs
+#   prometheus-client (PyPI) -> /opt/backupscope-py: the official Python client's exposition
+#                              parsers, an independent check in tests/fuzz_dialects.rs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +35,11 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 # moto comes from PyPI, into its own virtualenv (Debian's Python refuses system-wide pip).
 need_moto=
 command -v moto_server >/dev/null 2>&1 || need_moto=1
-if [ -n "$need_moto" ]; then
+# The Python client goes into a virtualenv of its own, pinned.
+PY_CLIENT=prometheus-client==0.26.0
+need_py=
+/opt/backupscope-py/bin/python -c 'import prometheus_client' >/dev/null 2>&1 || need_py=1
+if [ -n "$need_moto$need_py" ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 fi
@@ -58,6 +64,11 @@ if [ -n "$need_moto" ]; then
   $SUDO /opt/backupscope-moto/bin/pip install -q 'moto[server]'
   # tests/vault_s3.rs runs its helpers with the interpreter named in this script's shebang.
   $SUDO ln -sf /opt/backupscope-moto/bin/moto_server /usr/local/bin/moto_server
+fi
+if [ -n "$need_py" ]; then
+  echo "installing test dependencies: $PY_CLIENT (PyPI) in /opt/backupscope-py" >&2
+  $SUDO python3 -m venv /opt/backupscope-py
+  $SUDO /opt/backupscope-py/bin/pip install -q "$PY_CLIENT"
 fi
 npm_deps tests/js
 if [ -d tests/browser ]; then

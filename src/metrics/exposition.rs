@@ -143,6 +143,7 @@ pub struct TextEncoder<'a> {
     format: Format,
     /// The sample name of the current family; `None` before the first family.
     sample_name: Option<&'static str>,
+    counter: bool,
     samples: usize,
 }
 
@@ -152,6 +153,7 @@ impl<'a> TextEncoder<'a> {
             out,
             format,
             sample_name: None,
+            counter: false,
             samples: 0,
         }
     }
@@ -205,6 +207,7 @@ impl MetricSink for TextEncoder<'_> {
             }
         }
         self.sample_name = Some(family.name);
+        self.counter = family.kind == MetricType::Counter;
     }
 
     fn sample(&mut self, labels: &[(&str, &str)], value: f64) {
@@ -212,6 +215,12 @@ impl MetricSink for TextEncoder<'_> {
             debug_assert!(false, "sample written before any family");
             return;
         };
+        // OpenMetrics forbids a NaN or negative counter (its parsers reject the whole scrape);
+        // such a value means "not known", which Prometheus says by leaving the sample out.
+        // Both formats drop it, so they never disagree.
+        if self.counter && !(value >= 0.0) {
+            return;
+        }
         let out = &mut *self.out;
         out.extend_from_slice(name.as_bytes());
         if let Some(((first_name, first_value), rest)) = labels.split_first() {
@@ -384,6 +393,29 @@ mod tests {
             5e-324,
         ] {
             assert_eq!(value(v).parse::<f64>().unwrap(), v, "round trip of {v}");
+        }
+    }
+
+    /// Found by tests/fuzz_exposition.rs: Python's OpenMetrics parser rejected a scrape with a
+    /// NaN counter. Gauges keep every value.
+    #[test]
+    fn a_counter_that_is_nan_or_negative_is_left_out_in_both_formats() {
+        const C: Family = Family::counter("x_total", "X.");
+        const G: Family = Family::gauge("y", "Y.");
+        for format in [Format::Prometheus004, Format::OpenMetrics100] {
+            let mut out = Vec::new();
+            let mut encoder = TextEncoder::new(&mut out, format);
+            encoder.family(&C);
+            for v in [f64::NAN, -1.0, -0.0, 2.0, f64::INFINITY] {
+                encoder.sample(&[], v);
+            }
+            encoder.family(&G);
+            encoder.sample(&[], f64::NAN);
+            encoder.sample(&[], -1.0);
+            assert_eq!(encoder.finish(), 5);
+            let text = String::from_utf8(out).unwrap();
+            let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+            assert_eq!(samples, ["x_total 0", "x_total 2", "x_total +Inf", "y NaN", "y -1"]);
         }
     }
 

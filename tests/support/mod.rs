@@ -11,6 +11,7 @@ pub mod golden;
 pub mod http;
 pub mod prometheus;
 pub mod promtool;
+pub mod python;
 pub mod serve;
 pub mod tempdir;
 
