@@ -116,6 +116,7 @@ async fn run() {
         listener,
         state,
         None,
+        None,
         web::Limits::default(),
         std::future::pending::<()>(),
     ));

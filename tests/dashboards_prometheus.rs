@@ -1287,6 +1287,7 @@ async fn every_panel_query_returns_what_the_panel_must_show_on_both_examples() {
         job: job.to_owned(),
         address: serve.address().to_owned(),
         metrics_path: "/metrics".to_owned(),
+        settings: String::new(),
     };
     let prometheus = Prometheus::start_labelled(
         PrometheusOptions {

@@ -64,6 +64,7 @@ async fn prometheus_scrapes_both_formats_and_keeps_label_values_intact() {
         job: job.to_owned(),
         address: address.clone(),
         metrics_path: path.to_owned(),
+        settings: String::new(),
     };
     let prometheus = Prometheus::start(PrometheusOptions {
         targets: vec![

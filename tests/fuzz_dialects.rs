@@ -252,8 +252,7 @@ fn mutate(rng: &mut Lcg, objects: &mut Vec<Value>) {
                 // Names that collide with another object's, or differ only past the label cap.
                 let j = rng.index(objects.len());
                 let name = objects[j].pointer("/metadata/name").cloned();
-                if let (Some(name), Some(slot)) = (name, objects[i].pointer_mut("/metadata/name"))
-                {
+                if let (Some(name), Some(slot)) = (name, objects[i].pointer_mut("/metadata/name")) {
                     *slot = match (rng.next(2), name.as_str()) {
                         (0, Some(n)) => json!(format!("{}{n}", "y".repeat(600))),
                         _ => name,
@@ -317,9 +316,15 @@ fn pipeline(objects: &[Value], now: Timestamp) -> (Vec<u8>, Vec<u8>) {
 fn assert_no_duplicate_series(exposition: &[u8], case: usize) {
     let text = std::str::from_utf8(exposition).expect("the exposition is UTF-8");
     let mut seen = HashSet::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let series = line.rsplit_once(' ').map_or(line, |(s, _)| s);
-        assert!(seen.insert(series), "case {case}: duplicate series {series}");
+        assert!(
+            seen.insert(series),
+            "case {case}: duplicate series {series}"
+        );
     }
 }
 
@@ -391,13 +396,14 @@ fn mutated_objects_still_reach_the_model() {
         let inventory = Inventory::from_objects(&objects);
         let center = BackupCenter::new(&inventory, now);
         let status = serde_json::to_value(StatusReport::build(&center)).expect("status");
-        let before = serde_json::to_value(StatusReport::build(&BackupCenter::new(
-            &untouched, now,
-        )))
-        .expect("status");
+        let before = serde_json::to_value(StatusReport::build(&BackupCenter::new(&untouched, now)))
+            .expect("status");
         if status != before {
             changed += 1;
         }
     }
-    assert!(changed >= 20, "only {changed} of 40 mutations changed the status report");
+    assert!(
+        changed >= 20,
+        "only {changed} of 40 mutations changed the status report"
+    );
 }

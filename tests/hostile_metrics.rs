@@ -332,6 +332,7 @@ async fn hostile_snapshot_stays_valid_in_both_formats_and_through_prometheus() {
             job: "backupscope".to_owned(),
             address: serve_address.clone(),
             metrics_path: "/metrics".to_owned(),
+            settings: String::new(),
         }],
         scrape_interval: Duration::from_secs(1),
         remote_write_receiver: true,

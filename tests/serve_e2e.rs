@@ -34,6 +34,7 @@ async fn scraped(name: &str) -> (Serve, Prometheus) {
             job: "backupscope".to_owned(),
             address: serve.address().to_owned(),
             metrics_path: "/metrics".to_owned(),
+            settings: String::new(),
         }],
         scrape_interval: Duration::from_secs(1),
         ..Default::default()

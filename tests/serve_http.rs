@@ -3,15 +3,11 @@
 
 mod support;
 
-use std::{
-    ffi::OsStr,
-    io::Read as _,
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{ffi::OsStr, io::Read as _, path::Path};
 
 use support::{
     http::{self, Response},
+    pki::Pki,
     serve::{Serve, StartFailure, example},
     tempdir::TempDir,
 };
@@ -235,91 +231,8 @@ fn a_busy_listen_address_is_refused_with_the_address() {
     );
 }
 
-/// A test CA and a server certificate for 127.0.0.1 it signed, made with the openssl CLI.
-struct TestPki {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-    ca_key: PathBuf,
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|error| {
-            panic!("cannot run openssl ({error}): install it (Debian package openssl)")
-        });
-    assert!(
-        output.status.success(),
-        "openssl {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn test_pki(dir: &TempDir) -> TestPki {
-    let path = dir.path();
-    // webpki refuses a CA certificate as a server's own, so the server gets a leaf signed by a
-    // throwaway CA, which is what the client trusts.
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec![
-        "req",
-        "-x509",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=backupscope test CA",
-    ];
-    ca.extend(ec);
-    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
-    openssl(path, &ca);
-    let mut csr = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
-    csr.extend(ec);
-    csr.extend(["-keyout", "server.key", "-out", "server.csr"]);
-    openssl(path, &csr);
-    dir.write(
-        "server.ext",
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
-    );
-    openssl(
-        path,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "1",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-    TestPki {
-        ca: path.join("ca.pem"),
-        cert: path.join("server.pem"),
-        key: path.join("server.key"),
-        ca_key: path.join("ca.key"),
-    }
-}
-
 /// `serve` arguments for HTTPS on a snapshot.
-fn tls_args<'a>(snapshot: &'a Path, pki: &'a TestPki) -> [&'a OsStr; 6] {
+fn tls_args<'a>(snapshot: &'a Path, pki: &'a Pki) -> [&'a OsStr; 6] {
     [
         OsStr::new("--snapshot"),
         snapshot.as_os_str(),
@@ -333,7 +246,7 @@ fn tls_args<'a>(snapshot: &'a Path, pki: &'a TestPki) -> [&'a OsStr; 6] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_serves_metrics_over_https() {
     let dir = TempDir::new("tls");
-    let pki = test_pki(&dir);
+    let pki = Pki::new(&dir);
     let snapshot = example("ack-cluster");
     let serve = Serve::start(&tls_args(&snapshot, &pki));
     assert_eq!(serve.scheme(), "https");
@@ -369,7 +282,7 @@ async fn tls_serves_metrics_over_https() {
 #[test]
 fn tls_files_are_checked_at_start() {
     let dir = TempDir::new("tls-errors");
-    let pki = test_pki(&dir);
+    let pki = Pki::new(&dir);
     let snapshot = example("ack-cluster");
     let missing_key = dir.path().join("no-such.key");
     let missing_cert = dir.path().join("no-such.pem");
@@ -419,7 +332,7 @@ async fn tls_out_of_descriptors_backs_off_and_keeps_answering() {
     const CONNECTIONS: usize = 300;
     const METRICS_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
     let dir = TempDir::new("tls-emfile");
-    let pki = test_pki(&dir);
+    let pki = Pki::new(&dir);
     let snapshot = example("ack-cluster");
     let serve = Serve::start_with_fd_limit(FD_LIMIT, &tls_args(&snapshot, &pki));
     let address: std::net::SocketAddr = serve.address().parse().expect("address");

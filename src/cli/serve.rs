@@ -52,6 +52,8 @@ pub struct ServeArgs {
     pub alerting: Box<crate::alerting::AlertingArgs>,
     #[command(flatten)]
     pub probe: super::probe::ProbeArgs,
+    #[command(flatten)]
+    pub access: Box<web::AccessArgs>,
 }
 
 /// A push more often than every second would be a busy loop; less often than daily, no
@@ -97,12 +99,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
         (Some(cert), Some(key)) => Some(TlsFiles {
             cert: cert.clone(),
             key: key.clone(),
+            client_ca: args.access.tls_client_ca.clone(),
         }),
         _ => None,
     };
     if let Some(files) = &tls {
         files.acceptor()?; // fail at start, not at the first connection
     }
+    let token = args
+        .access
+        .auth_token_file
+        .as_deref()
+        .map(web::Token::from_file)
+        .transpose()?;
     let client = match &args.source.snapshot {
         Some(_) => {
             let loaded = super::load(&args.source).await?;
@@ -170,7 +179,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
             args.remote_write_interval,
         )));
     }
-    web::serve(listener, state, tls, Limits::default(), shutdown_signal()).await?;
+    web::serve(
+        listener,
+        state,
+        tls,
+        token,
+        Limits::default(),
+        shutdown_signal(),
+    )
+    .await?;
     for t in tasks {
         t.abort();
     }

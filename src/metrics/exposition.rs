@@ -218,7 +218,7 @@ impl MetricSink for TextEncoder<'_> {
         // OpenMetrics forbids a NaN or negative counter (its parsers reject the whole scrape);
         // such a value means "not known", which Prometheus says by leaving the sample out.
         // Both formats drop it, so they never disagree.
-        if self.counter && !(value >= 0.0) {
+        if self.counter && (value.is_nan() || value < 0.0) {
             return;
         }
         let out = &mut *self.out;
@@ -415,7 +415,10 @@ mod tests {
             assert_eq!(encoder.finish(), 5);
             let text = String::from_utf8(out).unwrap();
             let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-            assert_eq!(samples, ["x_total 0", "x_total 2", "x_total +Inf", "y NaN", "y -1"]);
+            assert_eq!(
+                samples,
+                ["x_total 0", "x_total 2", "x_total +Inf", "y NaN", "y -1"]
+            );
         }
     }
 

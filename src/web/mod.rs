@@ -2,6 +2,7 @@
 //! gzip when asked), `/healthz`, `/readyz`, the web UI at `/` and its JSON API under `/api/v1/`.
 
 mod api;
+mod auth;
 mod conn;
 mod tls;
 mod ui;
@@ -19,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::sync::{Arc, Mutex, RwLock};
 
+pub use auth::{AccessArgs, Token};
 pub use conn::Limits;
 pub use tls::TlsFiles;
 
@@ -208,16 +210,23 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Serves until `shutdown` resolves; plain HTTP, or HTTPS when TLS files are given. Every
-/// connection is held to `limits`; on shutdown, open connections get
-/// `limits.shutdown_deadline` to finish.
+/// Serves until `shutdown` resolves; plain HTTP, or HTTPS when TLS files are given; with a
+/// token, only to requests that carry it (see [`auth`]). Every connection is held to
+/// `limits`; on shutdown, open connections get `limits.shutdown_deadline` to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     tls: Option<TlsFiles>,
+    token: Option<Token>,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let acceptor = tls.as_ref().map(TlsFiles::acceptor).transpose()?;
-    conn::serve(listener, router(state), acceptor, limits, shutdown).await
+    let mut app = router(state);
+    if let Some(token) = token {
+        app = app.layer(axum::middleware::from_fn(move |request, next| {
+            auth::require(token.clone(), request, next)
+        }));
+    }
+    conn::serve(listener, app, acceptor, limits, shutdown).await
 }

@@ -9,6 +9,7 @@ pub mod builders;
 pub mod fixture;
 pub mod golden;
 pub mod http;
+pub mod pki;
 pub mod prometheus;
 pub mod promtool;
 pub mod python;

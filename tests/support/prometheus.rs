@@ -25,6 +25,9 @@ pub struct ScrapeTarget {
     /// `host:port`, e.g. `127.0.0.1:8080`.
     pub address: String,
     pub metrics_path: String,
+    /// More `scrape_configs` settings of this job as YAML lines indented by four spaces
+    /// (`scheme`, `authorization`, `tls_config`, ...); empty for none.
+    pub settings: String,
 }
 
 #[derive(Debug, Clone)]
@@ -348,6 +351,7 @@ fn config_yaml(options: &PrometheusOptions, target_labels: &[(&str, &str, &str)]
         if !labels.is_empty() {
             let _ = writeln!(yaml, "        labels: {{{}}}", labels.join(", "));
         }
+        yaml.push_str(&target.settings);
     }
     yaml
 }
