@@ -174,6 +174,11 @@ impl Serve {
         }
     }
 
+    /// The process id (for its /proc figures).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http` or `https`.
     pub fn scheme(&self) -> &str {
         &self.scheme
