@@ -82,7 +82,10 @@ impl Task {
     fn object(&self) -> Value {
         let mut labels = serde_json::Map::new();
         if let Some(s) = self.schedule {
-            labels.insert("velero.io/schedule-name".into(), json!(format!("sched-{s}")));
+            labels.insert(
+                "velero.io/schedule-name".into(),
+                json!(format!("sched-{s}")),
+            );
         }
         let mut status = json!({"phase": self.phase, "startTimestamp": now_rfc3339(),
             "progress": {"itemsBackedUp": self.progress, "totalItems": 1000}});
@@ -286,8 +289,17 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
     let mut scrape_counts: Vec<(String, Arc<AtomicU64>, Arc<AtomicU64>, Arc<AtomicBool>)> =
         Vec::new();
     for (id, serve) in &replicas {
-        let (ok, failed, stop) = (Arc::default(), Arc::default(), Arc::new(AtomicBool::new(false)));
-        scraper(serve.url("/metrics"), stop.clone(), Arc::clone(&ok), Arc::clone(&failed));
+        let (ok, failed, stop) = (
+            Arc::default(),
+            Arc::default(),
+            Arc::new(AtomicBool::new(false)),
+        );
+        scraper(
+            serve.url("/metrics"),
+            stop.clone(),
+            Arc::clone(&ok),
+            Arc::clone(&failed),
+        );
         scrape_counts.push((id.clone(), ok, failed, stop));
     }
 
@@ -331,14 +343,25 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
         }
         if once("kill leader", 0.5) {
             let leader = holder(&server).expect("a lease holder by mid-run");
-            let entry = scrape_counts.iter().find(|(id, ..)| *id == leader).expect("leader");
+            let entry = scrape_counts
+                .iter()
+                .find(|(id, ..)| *id == leader)
+                .expect("leader");
             entry.3.store(true, Ordering::Relaxed);
             drop(replicas.remove(&leader));
             killed = Some(leader);
             let fresh = start_replica(&kubeconfig, "replica-c").await;
-            let (ok, failed, stop) =
-                (Arc::default(), Arc::default(), Arc::new(AtomicBool::new(false)));
-            scraper(fresh.url("/metrics"), stop.clone(), Arc::clone(&ok), Arc::clone(&failed));
+            let (ok, failed, stop) = (
+                Arc::default(),
+                Arc::default(),
+                Arc::new(AtomicBool::new(false)),
+            );
+            scraper(
+                fresh.url("/metrics"),
+                stop.clone(),
+                Arc::clone(&ok),
+                Arc::clone(&failed),
+            );
             scrape_counts.push(("replica-c".into(), ok, failed, stop));
             replicas.insert("replica-c".into(), fresh);
         }
@@ -347,7 +370,9 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
         }
         for (id, replica) in &replicas {
             if let Some(kib) = rss_kib(replica.pid()) {
-                rss.entry(id.clone()).or_default().push((started.elapsed(), kib));
+                rss.entry(id.clone())
+                    .or_default()
+                    .push((started.elapsed(), kib));
             }
         }
         tokio::time::sleep(tick).await;
@@ -386,19 +411,32 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
         .filter(|t| t.failed())
         .map(|t| t.name.as_str())
         .collect();
-    assert!(must.len() > 20, "too few failures to prove anything: {}", must.len());
+    assert!(
+        must.len() > 20,
+        "too few failures to prove anything: {}",
+        must.len()
+    );
     let deadline = Instant::now() + CONVERGE;
     loop {
         let events = our_events(&server);
         let mut per_task: BTreeMap<String, usize> = BTreeMap::new();
         for e in &events {
-            let about = e["involvedObject"]["name"].as_str().unwrap_or("?").to_string();
+            let about = e["involvedObject"]["name"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string();
             *per_task.entry(about).or_default() += 1;
         }
         let twice: Vec<_> = per_task.iter().filter(|(_, n)| **n > 1).collect();
         assert!(twice.is_empty(), "events written twice: {twice:?}");
-        let strays: Vec<_> = per_task.keys().filter(|k| !must.contains(k.as_str())).collect();
-        assert!(strays.is_empty(), "events about tasks that did not fail: {strays:?}");
+        let strays: Vec<_> = per_task
+            .keys()
+            .filter(|k| !must.contains(k.as_str()))
+            .collect();
+        assert!(
+            strays.is_empty(),
+            "events about tasks that did not fail: {strays:?}"
+        );
         if per_task.len() == must.len() {
             break;
         }
@@ -420,7 +458,12 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
         if Some(id) == killed.as_ref() {
             continue;
         }
-        assert_eq!(failed, 0, "{id}: {failed} of {} scrapes failed", ok + failed);
+        assert_eq!(
+            failed,
+            0,
+            "{id}: {failed} of {} scrapes failed",
+            ok + failed
+        );
         answered += ok;
     }
     assert!(answered > 2 * seconds, "only {answered} scrapes answered");
