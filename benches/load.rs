@@ -143,7 +143,7 @@ fn main() {
                 let t0 = Instant::now();
                 for _ in 0..per_tick {
                     i = (i * 7919 + 13) % scale.tasks;
-                    let phase = if i % 20 == 0 {
+                    let phase = if i.is_multiple_of(20) {
                         "InProgress"
                     } else {
                         fixtures::phase_of(i, &scale)

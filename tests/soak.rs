@@ -255,17 +255,39 @@ fn holder(server: &TestApiServer) -> Option<String> {
         .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string))
 }
 
-/// Scrapes one replica every 250 ms until told to stop; counts answers and failures.
-fn scraper(url: String, stop: Arc<AtomicBool>, ok: Arc<AtomicU64>, failed: Arc<AtomicU64>) {
-    tokio::spawn(async move {
-        while !stop.load(Ordering::Relaxed) {
-            match support::http::try_get_with(&support::http::client(), &url, &[]).await {
-                Ok(r) if r.status == 200 => ok.fetch_add(1, Ordering::Relaxed),
-                _ => failed.fetch_add(1, Ordering::Relaxed),
-            };
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    });
+/// The scrapes of one replica: every 250 ms until stopped, answers and failures counted.
+struct Scrapes {
+    id: String,
+    ok: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Scrapes {
+    fn start(id: &str, serve: &Serve) -> Scrapes {
+        let scrapes = Scrapes {
+            id: id.to_string(),
+            ok: Arc::default(),
+            failed: Arc::default(),
+            stop: Arc::default(),
+        };
+        let (url, ok, failed, stop) = (
+            serve.url("/metrics"),
+            scrapes.ok.clone(),
+            scrapes.failed.clone(),
+            scrapes.stop.clone(),
+        );
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                match support::http::try_get_with(&support::http::client(), &url, &[]).await {
+                    Ok(r) if r.status == 200 => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        });
+        scrapes
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,23 +307,10 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
     for id in ["replica-a", "replica-b"] {
         replicas.insert(id.into(), start_replica(&kubeconfig, id).await);
     }
-    let stop_scrapes = Arc::new(AtomicBool::new(false));
-    let mut scrape_counts: Vec<(String, Arc<AtomicU64>, Arc<AtomicU64>, Arc<AtomicBool>)> =
-        Vec::new();
-    for (id, serve) in &replicas {
-        let (ok, failed, stop) = (
-            Arc::default(),
-            Arc::default(),
-            Arc::new(AtomicBool::new(false)),
-        );
-        scraper(
-            serve.url("/metrics"),
-            stop.clone(),
-            Arc::clone(&ok),
-            Arc::clone(&failed),
-        );
-        scrape_counts.push((id.clone(), ok, failed, stop));
-    }
+    let mut scrapes: Vec<Scrapes> = replicas
+        .iter()
+        .map(|(id, serve)| Scrapes::start(id, serve))
+        .collect();
 
     let seconds = soak_seconds();
     let total = Duration::from_secs(seconds);
@@ -343,26 +352,12 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
         }
         if once("kill leader", 0.5) {
             let leader = holder(&server).expect("a lease holder by mid-run");
-            let entry = scrape_counts
-                .iter()
-                .find(|(id, ..)| *id == leader)
-                .expect("leader");
-            entry.3.store(true, Ordering::Relaxed);
+            let entry = scrapes.iter().find(|s| s.id == leader).expect("leader");
+            entry.stop.store(true, Ordering::Relaxed);
             drop(replicas.remove(&leader));
             killed = Some(leader);
             let fresh = start_replica(&kubeconfig, "replica-c").await;
-            let (ok, failed, stop) = (
-                Arc::default(),
-                Arc::default(),
-                Arc::new(AtomicBool::new(false)),
-            );
-            scraper(
-                fresh.url("/metrics"),
-                stop.clone(),
-                Arc::clone(&ok),
-                Arc::clone(&failed),
-            );
-            scrape_counts.push(("replica-c".into(), ok, failed, stop));
+            scrapes.push(Scrapes::start("replica-c", &fresh));
             replicas.insert("replica-c".into(), fresh);
         }
         if once("drop again", 0.8) {
@@ -450,18 +445,21 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
     }
 
     // Every scrape of a running replica answered.
-    stop_scrapes.store(true, Ordering::Relaxed);
     let mut answered = 0;
-    for (id, ok, failed, stop) in &scrape_counts {
-        stop.store(true, Ordering::Relaxed);
-        let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
-        if Some(id) == killed.as_ref() {
+    for s in &scrapes {
+        s.stop.store(true, Ordering::Relaxed);
+        let (ok, failed) = (
+            s.ok.load(Ordering::Relaxed),
+            s.failed.load(Ordering::Relaxed),
+        );
+        if Some(&s.id) == killed.as_ref() {
             continue;
         }
         assert_eq!(
             failed,
             0,
-            "{id}: {failed} of {} scrapes failed",
+            "{}: {failed} of {} scrapes failed",
+            s.id,
             ok + failed
         );
         answered += ok;
