@@ -282,5 +282,19 @@ fn main() {
             f(d, "series") / tasks * 1000.0
         );
     }
+    // Velero's own server metrics for the same cluster (S schedules, L locations, no backup
+    // repositories), from its source at d30d389b (docs/BENCHMARKS.md, "Velero's own series"):
+    // 87 + 38 S + L, plus 3 per backup run since the server started when CSI is enabled.
+    let (s, l) = (f(at_100k, "schedules"), f(at_100k, "vaults"));
+    let velero = 87.0 + 38.0 * s + l;
+    println!(
+        "| Velero server (`velero_*` + Go/process defaults), CSI off | {velero:.0} | {:.1} |",
+        velero / tasks * 1000.0
+    );
+    println!(
+        "| Velero server, CSI on, every task run since its last restart | {:.0} | {:.1} |",
+        velero + 3.0 * tasks,
+        (velero + 3.0 * tasks) / tasks * 1000.0
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
