@@ -28,6 +28,8 @@ const ARTEFACTS: &[(&[&str], &str)] = &[
     (&["rules"], "rules/backupscope.rules.yaml"),
     (&["rules", "--prometheusrule"], "rules/prometheusrule.yaml"),
     (&["doctor", "--explain", "all"], "docs/doctor-rules.txt"),
+    // The install files: this list, and each file in it (below).
+    (&["manifests", "--list"], "deploy/GENERATED"),
 ];
 
 #[test]
@@ -43,5 +45,27 @@ fn committed_artefacts_match_what_the_code_generates() {
             String::from_utf8_lossy(&out.stderr)
         );
         support::golden::assert_matches(file, &String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+/// Every file `manifests --list` names (deploy/GENERATED) is what `manifests --file` prints.
+#[test]
+fn committed_install_files_match_what_the_code_generates() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
+            .args(args)
+            .output()
+            .expect("run backupscope");
+        assert!(
+            out.status.success(),
+            "backupscope {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let list = run(&["manifests", "--list"]);
+    assert!(list.lines().count() > 10, "{list}");
+    for path in list.lines() {
+        support::golden::assert_matches(path, &run(&["manifests", "--file", path]));
     }
 }
