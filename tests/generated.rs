@@ -32,37 +32,30 @@ const ARTEFACTS: &[(&[&str], &str)] = &[
     (&["manifests", "--list"], "deploy/GENERATED"),
 ];
 
+/// What `backupscope <args>` prints; a panic with its stderr when it fails.
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
+        .args(args)
+        .output()
+        .expect("run backupscope");
+    assert!(
+        out.status.success(),
+        "backupscope {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn committed_artefacts_match_what_the_code_generates() {
     for (args, file) in ARTEFACTS {
-        let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
-            .args(*args)
-            .output()
-            .expect("run backupscope");
-        assert!(
-            out.status.success(),
-            "backupscope {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        support::golden::assert_matches(file, &String::from_utf8_lossy(&out.stdout));
+        support::golden::assert_matches(file, &run(args));
     }
 }
 
 /// Every file `manifests --list` names (deploy/GENERATED) is what `manifests --file` prints.
 #[test]
 fn committed_install_files_match_what_the_code_generates() {
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_backupscope"))
-            .args(args)
-            .output()
-            .expect("run backupscope");
-        assert!(
-            out.status.success(),
-            "backupscope {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let list = run(&["manifests", "--list"]);
     assert!(list.lines().count() > 10, "{list}");
     for path in list.lines() {
