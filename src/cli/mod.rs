@@ -6,6 +6,7 @@ pub mod describe;
 pub mod doctor;
 pub mod duration;
 pub mod events;
+pub mod manifests;
 pub mod output;
 pub mod probe;
 pub mod rules;
@@ -69,6 +70,10 @@ pub enum Command {
     /// to, its phase and reason class (`kubectl get events --field-selector type!=Normal`,
     /// enriched); --watch follows a live cluster.
     Events(events::EventsArgs),
+    /// Write the install files generated from the code: the kustomize base and overlays
+    /// (deploy/) and the generated parts of the Helm chart (charts/backupscope), with RBAC
+    /// rules exactly for the API calls backupscope makes.
+    Manifests(manifests::ManifestsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -331,6 +336,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
         Command::Metrics => Ok(crate::metrics::families::reference()),
         Command::Dashboards(args) => dashboards::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Manifests(args) => manifests::run(&args),
         Command::Events(args) if args.watch => events::watch(&args).await,
         Command::Events(args) => {
             let loaded = load(&args.source).await?;

@@ -257,6 +257,74 @@ pub fn error_text(e: &kube::Error) -> String {
     }
 }
 
+/// One kind of a backup system's API group that is listed and watched.
+#[derive(Debug, Clone, Copy)]
+pub struct Read {
+    pub kind: &'static str,
+    /// The resource name in URLs and RBAC rules (discovery confirms it at run time).
+    pub plural: &'static str,
+    pub record: RecordKind,
+}
+
+const fn read(kind: &'static str, plural: &'static str, record: RecordKind) -> Read {
+    Read {
+        kind,
+        plural,
+        record,
+    }
+}
+
+/// What is read of the ACK backup center (group [`ack::GROUP`]), in its namespace.
+pub const ACK_READS: [Read; 4] = [
+    read("BackupLocation", "backuplocations", RecordKind::Vault),
+    read(
+        "ApplicationBackup",
+        "applicationbackups",
+        RecordKind::Backup,
+    ),
+    read("BackupSchedule", "backupschedules", RecordKind::Schedule),
+    read(
+        "ApplicationRestore",
+        "applicationrestores",
+        RecordKind::Restore,
+    ),
+];
+
+/// What is read of Velero (group [`velero::GROUP`]) in each of its namespaces; the first,
+/// BackupStorageLocation, is also listed across namespaces to find them.
+pub const VELERO_READS: [Read; 5] = [
+    read(
+        "BackupStorageLocation",
+        "backupstoragelocations",
+        RecordKind::Vault,
+    ),
+    read("Backup", "backups", RecordKind::Backup),
+    read("Schedule", "schedules", RecordKind::Schedule),
+    read("Restore", "restores", RecordKind::Restore),
+    read(
+        "PodVolumeBackup",
+        "podvolumebackups",
+        RecordKind::PodVolumeBackup,
+    ),
+];
+
+/// The verbs every target is read with: paginated lists, then a watch (`reflector`).
+pub const READ_VERBS: [&str; 2] = ["list", "watch"];
+
+/// (API group, resource) of every built-in kind read in the backup centers' namespaces: the
+/// components' workloads and pods, and the Warning events.
+pub fn builtin_reads() -> [(&'static str, &'static str); 4] {
+    fn of<K: k8s_openapi::Resource>() -> (&'static str, &'static str) {
+        (K::GROUP, K::URL_PATH_SEGMENT)
+    }
+    [
+        of::<Deployment>(),
+        of::<DaemonSet>(),
+        of::<Pod>(),
+        of::<CoreEvent>(),
+    ]
+}
+
 fn builtin<K: kube::Resource<DynamicType = ()>>() -> ApiResource {
     ApiResource::erase::<K>(&())
 }
@@ -289,14 +357,9 @@ pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Plan> {
     if let Some(group) = &ack_group {
         let ns = &args.ack_namespace;
         namespaces.push(ns.clone());
-        for (kind, record) in [
-            ("BackupLocation", RecordKind::Vault),
-            ("ApplicationBackup", RecordKind::Backup),
-            ("BackupSchedule", RecordKind::Schedule),
-            ("ApplicationRestore", RecordKind::Restore),
-        ] {
-            if let Some((ar, _)) = group.recommended_kind(kind) {
-                targets.push(target(ar, ns, record, Some(Engine::Ack)));
+        for read in ACK_READS {
+            if let Some((ar, _)) = group.recommended_kind(read.kind) {
+                targets.push(target(ar, ns, read.record, Some(Engine::Ack)));
             }
         }
     }
@@ -317,15 +380,9 @@ pub async fn plan(client: &Client, args: &KubeArgs) -> anyhow::Result<Plan> {
             velero_namespaces.push(args.ack_namespace.clone());
         }
         for ns in &velero_namespaces {
-            for (kind, record) in [
-                ("BackupStorageLocation", RecordKind::Vault),
-                ("Backup", RecordKind::Backup),
-                ("Schedule", RecordKind::Schedule),
-                ("Restore", RecordKind::Restore),
-                ("PodVolumeBackup", RecordKind::PodVolumeBackup),
-            ] {
-                if let Some((ar, _)) = group.recommended_kind(kind) {
-                    targets.push(target(ar, ns, record, Some(Engine::Velero)));
+            for read in VELERO_READS {
+                if let Some((ar, _)) = group.recommended_kind(read.kind) {
+                    targets.push(target(ar, ns, read.record, Some(Engine::Velero)));
                 }
             }
             if !namespaces.contains(ns) {
@@ -472,7 +529,7 @@ async fn namespaces_with_locations(
     client: &Client,
     group: &kube::discovery::ApiGroup,
 ) -> Vec<String> {
-    let Some((ar, _)) = group.recommended_kind("BackupStorageLocation") else {
+    let Some((ar, _)) = group.recommended_kind(VELERO_READS[0].kind) else {
         return Vec::new();
     };
     let api: kube::Api<DynamicObject> = kube::Api::all_with(client.clone(), &ar);

@@ -1,6 +1,7 @@
 //! Injected faults and the request counters tests assert on.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -106,9 +107,38 @@ pub(crate) struct Counters {
     pub(crate) watch_events_sent: AtomicU64,
     pub(crate) bookmarks_sent: AtomicU64,
     pub(crate) faults_injected: AtomicU64,
+    accesses: Mutex<BTreeSet<Access>>,
+}
+
+/// One kind of resource request the server received, as an RBAC rule would name it: what a
+/// test compares with the permissions the client is meant to need.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Access {
+    /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`.
+    pub verb: String,
+    /// The API group, `""` for the core group.
+    pub group: String,
+    /// The resource (plural), with `/<subresource>` when one was addressed.
+    pub resource: String,
+    /// The namespace of the request; `None` for a request across all namespaces or for a
+    /// cluster-scoped resource.
+    pub namespace: Option<String>,
 }
 
 impl Counters {
+    pub(crate) fn record(&self, access: Access) {
+        // A poisoned lock only means another request panicked mid-insert; the set is whole.
+        let mut set = self.accesses.lock().unwrap_or_else(|e| e.into_inner());
+        set.insert(access);
+    }
+
+    pub(crate) fn accesses(&self) -> BTreeSet<Access> {
+        self.accesses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     pub(crate) fn count(&self, verb: Verb) {
         if let Some(i) = Verb::ALL.iter().position(|v| *v == verb) {
             self.requests[i].fetch_add(1, Ordering::Relaxed);

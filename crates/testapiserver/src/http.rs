@@ -185,6 +185,17 @@ async fn handle(
     let route = parse_route(path, &shared.store().registry);
     let verb = verb_of(&route, &method, &query);
     shared.counters.count(verb);
+    if let Route::Resource(p) = &route {
+        shared.counters.record(crate::Access {
+            verb: verb.as_str().to_string(),
+            group: p.group.to_string(),
+            resource: match p.subresource {
+                Some(sub) => format!("{}/{sub}", p.plural),
+                None => p.plural.to_string(),
+            },
+            namespace: p.namespace.map(str::to_string),
+        });
+    }
     let injected = shared.faults().take_failure();
     if let Some(code) = injected {
         shared

@@ -60,6 +60,6 @@ mod store;
 mod watch;
 
 pub use error::Error;
-pub use faults::Stats;
+pub use faults::{Access, Stats};
 pub use resource::ResourceType;
 pub use server::TestApiServer;

@@ -387,6 +387,13 @@ impl TestApiServer {
         self.shared.faults().bookmark_interval = d;
     }
 
+    /// Every distinct (verb, group, resource, namespace) of the resource requests received so
+    /// far, including those answered by an injected fault; discovery and `/version` are not
+    /// resource requests and are absent.
+    pub fn accesses(&self) -> std::collections::BTreeSet<crate::Access> {
+        self.shared.counters.accesses()
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> Stats {
         let evicted = self.shared.store().evicted_watchers;

@@ -625,3 +625,34 @@ async fn hang_repeat_continue_and_broken_group_discovery() {
         .expect("discovery works again");
     assert!(server.stats().faults_injected >= 1);
 }
+
+#[tokio::test]
+async fn accesses_name_each_request_as_an_rbac_rule_would() {
+    let server = TestApiServer::start().await.unwrap();
+    server.apply(configmap("velero", "a", "1")).unwrap();
+    let client = client_for(&server).await;
+    let in_ns: Api<ConfigMap> = Api::namespaced(client.clone(), "velero");
+    in_ns.get("a").await.unwrap();
+    in_ns.list(&ListParams::default()).await.unwrap();
+    let all: Api<Pod> = Api::all(client.clone());
+    all.list(&ListParams::default()).await.unwrap();
+    let missing = in_ns.get("nope").await.unwrap_err();
+    assert_eq!(api_code(&missing), Some(404));
+    Discovery::new(client).run().await.unwrap();
+
+    let seen: Vec<(String, String, String, Option<String>)> = server
+        .accesses()
+        .into_iter()
+        .map(|a| (a.verb, a.group, a.resource, a.namespace))
+        .collect();
+    let velero = Some("velero".to_string());
+    assert_eq!(
+        seen,
+        [
+            ("get".into(), "".into(), "configmaps".into(), velero.clone()),
+            ("list".into(), "".into(), "configmaps".into(), velero),
+            ("list".into(), "".into(), "pods".into(), None),
+        ],
+        "one entry per distinct request, a 404 included; discovery is no resource request"
+    );
+}
