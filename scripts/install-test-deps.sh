@@ -9,6 +9,7 @@
 #                              transformations, a JSON Schema generator, ajv) and tests/browser
 #                              (playwright-core), each in its git-ignored node_modules
 #   moto[server] (PyPI)     -> moto_server, the S3-protocol server of tests/vault_s3.rs
+#   kubernetes-client       -> kubectl, which runs backupscope as its plugin (tests/kubectl_plugin.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# Any kubectl runs plugins the same way (since 1.12): Debian's is enough.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # moto comes from PyPI, into its own virtualenv (Debian's Python refuses system-wide pip).
 need_moto=
 command -v moto_server >/dev/null 2>&1 || need_moto=1
