@@ -251,6 +251,69 @@ async fn kubectl_runs_the_installed_plugin_like_backupscope() {
     c.server.shutdown().await;
 }
 
+/// The first `sh` block after the marker in docs/plugin.md.
+fn documented_block() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plugin.md"))
+        .expect("read docs/plugin.md");
+    let after = doc
+        .split_once("docs_install_block_works_as_written")
+        .expect("marker in docs/plugin.md")
+        .1;
+    let block = after.split_once("```sh\n").expect("sh block").1;
+    block.split_once("```").expect("end of block").0.to_string()
+}
+
+/// docs/plugin.md's install block, run as written in bash by a user whose HOME is new and
+/// whose KUBECONFIG names the test cluster: it installs the plugin and kubectl prints what
+/// backupscope prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docs_install_block_works_as_written() {
+    let c = cluster("ack-cluster").await;
+    let kc = c.kubeconfig.to_str().expect("utf-8 path");
+    let home = c.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("create home");
+    let binary_dir = backupscope().parent().expect("binary dir").to_path_buf();
+    let ran = run(
+        "bash".into(),
+        strings(&[
+            "--norc",
+            "--noprofile",
+            "-euo",
+            "pipefail",
+            "-c",
+            &documented_block(),
+        ]),
+        vec![
+            ("HOME".into(), home.clone().into()),
+            ("PATH".into(), path_with(&binary_dir)),
+            ("KUBECONFIG".into(), c.kubeconfig.clone().into()),
+            // The example's instant, so the ages are those of the direct run below.
+            ("BACKUPSCOPE_NOW".into(), NOW.into()),
+        ],
+    )
+    .await;
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let mut want = format!(
+        "installed {}/.local/bin/kubectl-backupscope -> {}\n",
+        home.display(),
+        backupscope().canonicalize().expect("binary path").display()
+    );
+    for command in [
+        &["status"][..],
+        &["describe", "backuplocation", "shared-oss-vault"],
+    ] {
+        let mut args = strings(command);
+        args.extend(strings(&["--kubeconfig", kc, "--now", NOW]));
+        let direct = run(backupscope(), args, Vec::new()).await;
+        assert_eq!(direct.code, Some(0), "{}", direct.stderr);
+        want.push_str(&direct.stdout);
+    }
+    assert_eq!(ran.stdout, want);
+    assert_eq!(ran.stderr, "");
+    drop(c.dir);
+    c.server.shutdown().await;
+}
+
 /// The bash completion script loads in bash and completes subcommands and flags.
 #[test]
 fn bash_completion_completes_commands_and_flags() {
