@@ -271,3 +271,60 @@ fn the_configuration_reference_lists_every_flag() {
         assert!(doc.contains(line), "missing {line}");
     }
 }
+
+#[test]
+fn a_flag_the_command_requires_may_come_from_the_file() {
+    let dir = TempDir::new("cli-config");
+    let missing = dir.path().join("no-kubeconfig").display().to_string();
+    let file = dir.write(
+        "backupscope.yaml",
+        format!(
+            "snapshot:\n  out: {}\n  kubeconfig: {missing}\n",
+            dir.path().join("bundle").display()
+        ),
+    );
+    let file = file.to_str().expect("utf-8 path");
+    // Without the file, clap asks for --out; with it, snapshot gets as far as the kubeconfig.
+    let bare = run(&["snapshot"], &[]);
+    assert_eq!(bare.code, Some(2));
+    assert!(
+        bare.stderr.starts_with(
+            "error: the following required arguments were not provided:\n  --out <DIR>\n"
+        ),
+        "{}",
+        bare.stderr
+    );
+    let out = run(&["snapshot", "--config", file], &[]);
+    assert_eq!(out.code, Some(1));
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: cannot read kubeconfig {missing}: failed to read kubeconfig from \
+             '{missing:?}': No such file or directory (os error 2)\n"
+        )
+    );
+}
+
+#[test]
+fn help_and_version_answer_whatever_the_file_and_environment_hold() {
+    let env = [("BACKUPSCOPE_OUTPUT", "xml")];
+    let help = run(&["--config", "/nonexistent.yaml", "status", "--help"], &env);
+    assert_eq!(help.code, Some(0), "{}", help.stderr);
+    assert!(
+        help.stdout.contains("Usage: backupscope status [OPTIONS]"),
+        "{}",
+        help.stdout
+    );
+    // Every flag shows its variable; values from the environment are never shown.
+    assert!(
+        help.stdout.contains("[env: BACKUPSCOPE_OUTPUT]"),
+        "{}",
+        help.stdout
+    );
+    assert!(!help.stdout.contains("xml"), "{}", help.stdout);
+    let version = run(&["--version"], &env);
+    assert_eq!(
+        version.stdout,
+        format!("backupscope {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}

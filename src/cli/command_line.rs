@@ -3,6 +3,7 @@
 //! name kubectl runs the plugin by. Precedence: flag > environment > config file > default.
 
 use super::{Cli, config, environment, plugin};
+use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
 use std::ffi::OsString;
@@ -34,6 +35,17 @@ where
     let bin_name = plugin::bin_name(argv.first().map(|s| s.as_os_str()));
     let mut root = command(&bin_name);
     root.build();
+    // `--help` and `--version` answer whatever the file or the environment hold.
+    if let Err(e) = root.clone().try_get_matches_from(&argv)
+        && matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        return Err(Refused::Usage(e));
+    }
     // Read far enough to know the command and the file; a missing `--out` the file may give
     // is no error yet.
     let lenient = root.clone().ignore_errors(true).try_get_matches_from(&argv);
