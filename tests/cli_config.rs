@@ -21,16 +21,8 @@ struct Run {
 /// `backupscope <args>` with exactly the `BACKUPSCOPE_*` variables given.
 fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_backupscope"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .env_remove("KUBECONFIG");
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BACKUPSCOPE_") {
-            cmd.env_remove(name);
-        }
-    }
-    let out = cmd
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    let out = support::clean_env::clean(&mut cmd)
         .envs(env.iter().copied())
         .output()
         .expect("run backupscope");
@@ -47,19 +39,21 @@ fn ok(args: &[&str], env: &[(&str, &str)]) -> String {
     out.stdout
 }
 
+/// `command` on the ACK example at its instant, with `-o format`.
+fn on_example<'a>(command: &'a str, format: &'a str) -> [&'a str; 7] {
+    [
+        command,
+        "--snapshot",
+        "examples/ack-cluster",
+        "--now",
+        NOW,
+        "-o",
+        format,
+    ]
+}
+
 fn status(format: &str) -> String {
-    ok(
-        &[
-            "status",
-            "--snapshot",
-            "examples/ack-cluster",
-            "--now",
-            NOW,
-            "-o",
-            format,
-        ],
-        &[],
-    )
+    ok(&on_example("status", format), &[])
 }
 
 #[test]
@@ -118,18 +112,7 @@ fn a_command_section_beats_a_shared_key_and_other_commands_keys_are_skipped() {
     assert_eq!(ok(&["status", "--config", file], &[]), status("yaml"));
     // doctor has no section: the shared `output: json` applies.
     let doctor = run(&["doctor", "--config", file], &[]);
-    let typed = run(
-        &[
-            "doctor",
-            "--snapshot",
-            "examples/ack-cluster",
-            "--now",
-            NOW,
-            "-o",
-            "json",
-        ],
-        &[],
-    );
+    let typed = run(&on_example("doctor", "json"), &[]);
     assert_eq!(doctor.code, typed.code);
     assert_eq!(doctor.stdout, typed.stdout);
     assert!(doctor.stdout.starts_with('{'), "{}", doctor.stdout);
@@ -197,15 +180,7 @@ fn a_bad_environment_value_names_the_variable() {
     );
     // A typed flag wins over the variable, so its bad value does not matter then.
     let typed = run(
-        &[
-            "status",
-            "--snapshot",
-            "examples/ack-cluster",
-            "--now",
-            NOW,
-            "-o",
-            "json",
-        ],
+        &on_example("status", "json"),
         &[("BACKUPSCOPE_OUTPUT", "xml")],
     );
     assert_eq!(typed.code, Some(0), "{}", typed.stderr);
@@ -326,5 +301,28 @@ fn help_and_version_answer_whatever_the_file_and_environment_hold() {
     assert_eq!(
         version.stdout,
         format!("backupscope {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn values_from_the_file_meet_the_same_requirements_as_typed_flags() {
+    let dir = TempDir::new("cli-config");
+    let cert = dir.write("cert.pem", "not used");
+    let file = dir.write(
+        "backupscope.yaml",
+        format!(
+            "serve:\n  snapshot: examples/ack-cluster\n  tls-cert: {}\n",
+            cert.display()
+        ),
+    );
+    let file = file.to_str().expect("utf-8 path");
+    let out = run(&["serve", "--config", file, "--listen", "127.0.0.1:0"], &[]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.starts_with(
+            "error: the following required arguments were not provided:\n  --tls-key <PATH>\n"
+        ),
+        "{}",
+        out.stderr
     );
 }

@@ -4,6 +4,8 @@
 //! cluster from KUBECONFIG, `--kubeconfig` or `--context` as kubectl users give them. Also the
 //! bash completion script, loaded in a real bash.
 
+#[path = "support/clean_env.rs"]
+mod clean_env;
 #[path = "support/cluster.rs"]
 mod cluster;
 #[path = "support/tempdir.rs"]
@@ -30,21 +32,16 @@ struct Output {
 async fn run(program: PathBuf, args: Vec<String>, env: Vec<(String, OsString)>) -> Output {
     tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new(&program);
-        cmd.args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env_remove("NO_COLOR")
-            .env_remove("KUBECONFIG");
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("BACKUPSCOPE_") {
-                cmd.env_remove(name);
-            }
-        }
-        let out = cmd.envs(env).output().unwrap_or_else(|e| {
-            panic!(
-                "run {}: {e} (kubectl: install the Debian package kubernetes-client)",
-                program.display()
-            )
-        });
+        cmd.args(&args).current_dir(env!("CARGO_MANIFEST_DIR"));
+        let out = clean_env::clean(&mut cmd)
+            .envs(env)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "run {}: {e} (kubectl: install the Debian package kubernetes-client)",
+                    program.display()
+                )
+            });
         Output {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

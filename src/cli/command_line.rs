@@ -50,34 +50,43 @@ where
     // is no error yet.
     let lenient = root.clone().ignore_errors(true).try_get_matches_from(&argv);
     if let Ok(matches) = &lenient {
-        let (running, leaf) = running(&root, matches)?;
-        let errors = environment::check(running, |arg| typed(leaf, arg));
+        let run = running(&root, matches)?;
+        let errors = environment::check(run.command, |arg| typed(run.matches, arg));
         if !errors.is_empty() {
             return Err(Refused::Settings(errors));
         }
         if let Some(path) = config_path(matches) {
-            let extra = from_file(&root, matches, &path, &argv)?;
-            argv.splice(extra.0..extra.0, extra.1);
+            let extra = from_file(&root, &run, &path)?;
+            let at = after(&argv, &run.names);
+            argv.splice(at..at, extra);
         }
     }
     let matches = root.try_get_matches_from(&argv).map_err(Refused::Usage)?;
     Cli::from_arg_matches(&matches).map_err(Refused::Usage)
 }
 
-/// The command about to run and its matches.
-fn running<'a, 'm>(
-    root: &'a Command,
+/// The command about to run: the names that lead to it, its definition and its matches.
+struct Running<'a, 'm> {
+    names: Vec<String>,
+    command: &'a Command,
     matches: &'m ArgMatches,
-) -> Result<(&'a Command, &'m ArgMatches), Refused> {
-    let mut cmd = root;
-    let mut leaf = matches;
-    while let Some((name, sub)) = leaf.subcommand() {
-        cmd = cmd
+}
+
+fn running<'a, 'm>(root: &'a Command, matches: &'m ArgMatches) -> Result<Running<'a, 'm>, Refused> {
+    let mut run = Running {
+        names: Vec::new(),
+        command: root,
+        matches,
+    };
+    while let Some((name, sub)) = run.matches.subcommand() {
+        run.command = run
+            .command
             .find_subcommand(name)
             .ok_or_else(|| Refused::Settings(vec![format!("no command {name}")]))?;
-        leaf = sub;
+        run.names.push(name.to_string());
+        run.matches = sub;
     }
-    Ok((cmd, leaf))
+    Ok(run)
 }
 
 /// Whether `arg` was given on the command line.
@@ -96,33 +105,25 @@ fn config_path(matches: &ArgMatches) -> Option<PathBuf> {
     }
 }
 
-/// Where to insert what the file says (right after the running command's name) and what.
+/// What the file says for the flags of the running command that were neither typed nor in
+/// the environment, as command-line arguments.
 fn from_file(
     root: &Command,
-    matches: &ArgMatches,
+    run: &Running<'_, '_>,
     path: &std::path::Path,
-    argv: &[OsString],
-) -> Result<(usize, Vec<OsString>), Refused> {
+) -> Result<Vec<OsString>, Refused> {
     let file = config::load(path, root).map_err(|e| Refused::Settings(vec![e]))?;
-    let mut names = Vec::new();
-    let mut m = matches;
-    while let Some((name, sub)) = m.subcommand() {
-        names.push(name.to_string());
-        m = sub;
-    }
-    let Some(section) = names.first() else {
-        return Ok((argv.len(), Vec::new()));
+    let Some(section) = run.names.first() else {
+        return Ok(Vec::new());
     };
-    let (running, leaf) = running(root, matches)?;
-    let errors = file.check(root, running);
+    let errors = file.check(root, run.command);
     if !errors.is_empty() {
         return Err(Refused::Settings(errors));
     }
-    let extra = file.arguments_for(section, running, |arg| {
-        typed(leaf, arg)
-            || leaf.value_source(arg.get_id().as_str()) == Some(ValueSource::EnvVariable)
-    });
-    Ok((after(argv, &names), extra))
+    Ok(file.arguments_for(section, run.command, |arg| {
+        typed(run.matches, arg)
+            || run.matches.value_source(arg.get_id().as_str()) == Some(ValueSource::EnvVariable)
+    }))
 }
 
 /// The index just after the last subcommand name in `argv`: only `--config FILE` (the one

@@ -25,6 +25,8 @@ const MAX_BYTES: u64 = 1 << 20;
 /// The flag that names the file: no file may name another.
 pub const FLAG: &str = "config";
 
+const NO_OTHER_FILE: &str = "a config file cannot name another";
+
 /// A config file, read and split into its parts; not yet checked against the commands.
 #[derive(Debug)]
 pub struct ConfigFile {
@@ -92,7 +94,7 @@ impl ConfigFile {
         for (key, value) in &self.shared {
             let known = leaves(root).any(|c| flag(c, key).is_some());
             let outcome = if key == FLAG {
-                Err("a config file cannot name another".to_string())
+                Err(NO_OTHER_FILE.to_string())
             } else if !known {
                 Err(format!("unknown: no command has a flag --{key}"))
             } else {
@@ -111,7 +113,7 @@ impl ConfigFile {
             for (key, value) in section {
                 let dotted = format!("{name}.{key}");
                 let outcome = match leaves(command).find_map(|c| flag(c, key).map(|a| (c, a))) {
-                    _ if key == FLAG => Err("a config file cannot name another".to_string()),
+                    _ if key == FLAG => Err(NO_OTHER_FILE.to_string()),
                     Some((c, arg)) => arguments(c, arg, value).map(drop),
                     None => Err(format!("unknown: {name} has no flag --{key}")),
                 };
@@ -123,9 +125,9 @@ impl ConfigFile {
         errors
     }
 
-    /// The command-line arguments the file gives `running` (a subcommand of `section`), for
-    /// the flags `is_set` says were neither typed nor set in the environment. Section values
-    /// win over shared ones. Call after `check` found nothing.
+    /// The command-line arguments the file gives `running` (a subcommand of `section`),
+    /// leaving out the flags `is_set` says were typed or set in the environment. Section
+    /// values win over shared ones. Call after `check` found nothing.
     pub fn arguments_for(
         &self,
         section: &str,
@@ -170,15 +172,18 @@ fn leaves(cmd: &Command) -> Box<dyn Iterator<Item = &Command> + '_> {
     }
 }
 
-/// The flag `--key` of `cmd`, if it has one a file may set (not --help or --version).
+/// The flag `--key` of `cmd`, if it has one a file may set.
 pub fn flag<'a>(cmd: &'a Command, key: &str) -> Option<&'a Arg> {
-    cmd.get_arguments().find(|a| {
-        a.get_long() == Some(key)
-            && !matches!(
-                a.get_action(),
-                ArgAction::Help | ArgAction::HelpShort | ArgAction::HelpLong | ArgAction::Version
-            )
-    })
+    cmd.get_arguments()
+        .find(|a| a.get_long() == Some(key) && settable(a))
+}
+
+/// A flag that holds a setting: not --help or --version.
+pub fn settable(arg: &Arg) -> bool {
+    !matches!(
+        arg.get_action(),
+        ArgAction::Help | ArgAction::HelpShort | ArgAction::HelpLong | ArgAction::Version
+    )
 }
 
 /// The command-line arguments that say what `value` says for `arg`, each checked by the
@@ -187,8 +192,7 @@ pub(super) fn arguments(cmd: &Command, arg: &Arg, value: &Value) -> Result<Vec<O
     let items = match value {
         Value::Null => return Err("has no value".into()),
         Value::Object(_) => return Err("takes a value, got a mapping".into()),
-        Value::Array(items) if !matches!(arg.get_action(), ArgAction::Append) => {
-            let _ = items;
+        Value::Array(_) if !matches!(arg.get_action(), ArgAction::Append) => {
             return Err("takes one value, got a list".into());
         }
         Value::Array(items) => items.iter().map(scalar).collect::<Result<Vec<_>, _>>()?,

@@ -2,7 +2,7 @@
 //! (`--remote-write-interval` → `BACKUPSCOPE_REMOTE_WRITE_INTERVAL`) when the command line is
 //! built, so a new flag cannot lack one and no variable name is typed by hand.
 
-use clap::{Arg, ArgAction, Command};
+use clap::{Arg, Command};
 use serde_json::Value;
 
 /// The prefix of every derived variable.
@@ -46,11 +46,8 @@ pub fn check(running: &Command, typed: impl Fn(&Arg) -> bool) -> Vec<String> {
 }
 
 fn fallback(arg: Arg) -> Arg {
-    let is_meta = matches!(
-        arg.get_action(),
-        ArgAction::Help | ArgAction::HelpShort | ArgAction::HelpLong | ArgAction::Version
-    );
-    let Some(name) = arg.get_long().filter(|_| !is_meta).map(variable) else {
+    let settable = super::config::settable(&arg);
+    let Some(name) = arg.get_long().filter(|_| settable).map(variable) else {
         return arg;
     };
     let arg = arg.hide_env_values(true);
@@ -63,6 +60,7 @@ fn fallback(arg: Arg) -> Arg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::ArgAction;
 
     #[test]
     fn variable_names_follow_the_flag() {
