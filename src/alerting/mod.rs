@@ -34,7 +34,7 @@ pub struct AlertingArgs {
     /// Create one Warning event on each backup task that becomes Failed or PartiallyFailed
     /// (live clusters only): auto = for Velero's tasks (Velero emits none), on = also ACK's
     /// (whose csdr-controller emits its own), off = never.
-    #[arg(long, value_enum, default_value_t = events::EmitEvents::Auto, env = "BACKUPSCOPE_EMIT_EVENTS")]
+    #[arg(long, value_enum, default_value_t = events::EmitEvents::Auto)]
     pub emit_events: events::EmitEvents,
     /// Failures older than this get no event: the API server expires events after an hour, so
     /// an older failure's event could not be found to prevent a duplicate.
@@ -45,7 +45,7 @@ pub struct AlertingArgs {
     pub event_interval: Duration,
     /// With several replicas: the coordination.k8s.io/v1 Lease they compete for; only its
     /// holder writes events. Without it this replica acts alone.
-    #[arg(long, value_parser = lease_name, value_name = "NAMESPACE/NAME", env = "BACKUPSCOPE_LEASE")]
+    #[arg(long, value_parser = lease_name, value_name = "NAMESPACE/NAME")]
     pub lease: Option<(String, String)>,
     /// How long a lease holder may go without renewing before another replica takes over.
     #[arg(long, default_value = "15s", value_parser = duration, value_name = "DURATION")]

@@ -1,14 +1,20 @@
 //! The command line: one file per subcommand. Raw arguments are only validated here; the
 //! source is opened once and handed to the subcommand.
 
+pub mod command_line;
+pub mod config;
 pub mod dashboards;
 pub mod describe;
 pub mod doctor;
 pub mod duration;
+pub mod environment;
 pub mod events;
 pub mod manifests;
+pub mod manual;
 pub mod output;
+pub mod plugin;
 pub mod probe;
+pub mod reference;
 pub mod rules;
 pub mod scan;
 pub mod serve;
@@ -32,6 +38,10 @@ use terminal::warn;
 #[derive(Debug, Parser)]
 #[command(name = "backupscope", version, propagate_version = true)]
 pub struct Cli {
+    /// Read flag values from this YAML file (keys are the long flag names; see
+    /// docs/configuration.md). A flag typed or set in the environment wins over the file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,6 +84,16 @@ pub enum Command {
     /// (deploy/) and the generated parts of the Helm chart (charts/backupscope), with RBAC
     /// rules exactly for the API calls backupscope makes.
     Manifests(manifests::ManifestsArgs),
+    /// Install backupscope as a kubectl plugin (`kubectl backupscope status`).
+    Plugin(plugin::PluginArgs),
+    /// Print a shell completion script generated from the command-line definition.
+    Completions(manual::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --out; docs/man/ is this
+    /// output.
+    Man(manual::ManArgs),
+    /// Print the configuration reference (every flag with its environment variable,
+    /// config-file key and default) as Markdown; docs/configuration.md is this output.
+    Configuration,
 }
 
 #[derive(Debug, Args)]
@@ -90,10 +110,10 @@ pub struct SnapshotArgs {
 pub struct SourceArgs {
     /// Read objects exported with `kubectl get -o yaml|json`: a file, a directory (recursive)
     /// or a .tar.gz support bundle, e.g. examples/ack-cluster.
-    #[arg(long, env = "BACKUPSCOPE_SNAPSHOT", value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub snapshot: Option<PathBuf>,
     /// Which backup system to look at.
-    #[arg(long, value_enum, default_value_t = EngineArg::Auto, env = "BACKUPSCOPE_ENGINE")]
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
     /// Evaluate ages and durations at this instant (RFC 3339) instead of the current time;
     /// useful to read a support bundle as of the moment it was taken.
@@ -346,6 +366,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<String> {
                 output::colour_enabled(),
             )
         }
+        Command::Plugin(args) => plugin::run(&args),
+        Command::Completions(args) => Ok(manual::completions(&args)),
+        Command::Man(args) => manual::man(&args),
+        Command::Configuration => Ok(reference::markdown()),
         Command::Snapshot(args) => {
             let (targets, objects) = list_cluster(&args.kube).await?;
             let (files, count) = snapshot::write(&args.out, &targets, objects)?;

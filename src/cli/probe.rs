@@ -24,7 +24,7 @@ use std::time::Duration;
 pub struct VaultArgs {
     /// Read every vault from the local directory DIR/<bucket> (a copy of the buckets, or the
     /// bundled examples/buckets) instead of its object store.
-    #[arg(long, value_name = "DIR", env = "BACKUPSCOPE_VAULT_ROOT")]
+    #[arg(long, value_name = "DIR")]
     pub vault_root: Option<PathBuf>,
     /// Where one vault's bucket answers, [NAMESPACE/]VAULT=URL (repeatable): an S3-compatible
     /// endpoint (path-style, like Velero's s3Url with s3ForcePathStyle, e.g. MinIO) or

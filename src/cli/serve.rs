@@ -24,7 +24,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub source: SourceArgs,
     /// Address to listen on (port 0 picks a free port; the address is printed on start).
-    #[arg(long, default_value = "0.0.0.0:9731", env = "BACKUPSCOPE_LISTEN")]
+    #[arg(long, default_value = "0.0.0.0:9731")]
     pub listen: SocketAddr,
     /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
     #[arg(long, requires = "tls_key", value_name = "PATH")]
@@ -34,7 +34,7 @@ pub struct ServeArgs {
     pub tls_key: Option<PathBuf>,
     /// Also push every metric with Prometheus remote write 1.0 to this URL
     /// (e.g. http://prometheus:9090/api/v1/write).
-    #[arg(long, value_name = "URL", env = "BACKUPSCOPE_REMOTE_WRITE_URL")]
+    #[arg(long, value_name = "URL")]
     pub remote_write_url: Option<String>,
     /// How often to push (1s to 24h).
     #[arg(long, default_value = "30s", value_parser = parse_interval, value_name = "DURATION")]

@@ -6,6 +6,7 @@
 
 pub mod alertmanager;
 pub mod builders;
+pub mod clean_env;
 pub mod fixture;
 pub mod golden;
 pub mod http;

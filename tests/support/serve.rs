@@ -67,18 +67,38 @@ impl Serve {
         Self::try_start_with(None, args)
     }
 
+    /// Like [`Serve::start`] with these environment variables set. No `--listen` is added
+    /// when the variables or a `--config` file may name the address.
+    pub fn start_with_env<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Serve {
+        Self::try_start_in(None, args, env).unwrap_or_else(|failure| {
+            panic!(
+                "backupscope serve did not start (exit status {:?}):\n{}",
+                failure.status, failure.stderr
+            )
+        })
+    }
+
     fn try_start_with<S: AsRef<OsStr>>(
         fd_limit: Option<u32>,
         args: &[S],
+    ) -> Result<Serve, StartFailure> {
+        Self::try_start_in(fd_limit, args, &[])
+    }
+
+    fn try_start_in<S: AsRef<OsStr>>(
+        fd_limit: Option<u32>,
+        args: &[S],
+        env: &[(&str, &str)],
     ) -> Result<Serve, StartFailure> {
         let dir = TempDir::new("serve");
         let log_path = dir.path().join("stderr.log");
         let log = File::create(&log_path).expect("create the serve stderr log");
         let mut args: Vec<OsString> = args.iter().map(|a| a.as_ref().to_owned()).collect();
-        if !args
-            .iter()
-            .any(|a| a.to_string_lossy().starts_with("--listen"))
-        {
+        let named = args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a.starts_with("--listen") || a.starts_with("--config")
+        }) || env.iter().any(|(k, _)| *k == "BACKUPSCOPE_LISTEN");
+        if !named {
             args.extend(["--listen".into(), "127.0.0.1:0".into()]);
         }
         let binary = env!("CARGO_BIN_EXE_backupscope");
@@ -107,6 +127,7 @@ impl Serve {
                 command.env_remove(name);
             }
         }
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("spawn backupscope serve");
         let stdout = child.stdout.take().expect("serve stdout is piped");
         let (lines_tx, lines) = mpsc::channel();
