@@ -402,6 +402,267 @@ fn scan_finds_what_the_test_planted() {
     assert_eq!(doc["scans"][0]["findings"], json!([]));
 }
 
+/// The findings of `doctor -o json` output, by rule and object name.
+fn doctor_findings(stdout: &str) -> Vec<Value> {
+    let doc: Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("doctor -o json: {e}: {stdout}"));
+    doc["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn finding_of<'a>(findings: &'a [Value], rule: &str, name: &str) -> &'a Value {
+    findings
+        .iter()
+        .find(|f| f["rule"] == rule && f["object"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {rule} finding for {name}: {findings:#?}"))
+}
+
+#[test]
+fn doctor_probe_makes_failing_buckets_findings_against_a_real_s3_server() {
+    let s = setup();
+    let started = jiff::Timestamp::now().as_second();
+    let mut cmd = vec!["doctor", "--probe", "-o", "json"];
+    let (stdout, stderr, ok) = s.run(&cmd);
+    assert!(!ok, "findings exit 1: {stderr}");
+    let findings = doctor_findings(&stdout);
+    let mut failing: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f["rule"] == "vault-probe-failing")
+        .map(|f| {
+            (
+                f["object"]["name"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    failing.sort();
+    let want: Vec<(String, String)> = [
+        "closed",
+        "hanging",
+        "missing",
+        "stray",
+        "tls",
+        "unknown-key",
+        "wrong-secret",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), "critical".to_string()))
+    .collect();
+    // The healthy vault answers: nothing about it.
+    assert_eq!(failing, want);
+    assert!(
+        !findings.iter().any(|f| f["object"]["name"] == "healthy"),
+        "{findings:#?}"
+    );
+
+    let wrong = finding_of(&findings, "vault-probe-failing", "wrong-secret");
+    assert_eq!(
+        wrong["summary"],
+        "vault wrong-secret is Available in the cluster, but its bucket fails backupscope's probe (access_denied, SignatureDoesNotMatch)"
+    );
+    let evidence = wrong["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 2, "{evidence:#?}");
+    assert_eq!(
+        evidence[0]["fact"],
+        "phase Available (last validated 2026-11-25T08:59:00Z)"
+    );
+    let probe = evidence[1]["fact"].as_str().unwrap();
+    let prefix = format!(
+        "backupscope probe of s3://velero-prod/cluster-a ({}) failed after ",
+        s.moto.endpoint
+    );
+    assert!(probe.starts_with(&prefix), "{probe}");
+    assert!(
+        probe.contains("s: access_denied (provider code SignatureDoesNotMatch): "),
+        "{probe}"
+    );
+    // When: the probe's own time, in whole seconds, during this test.
+    let at: jiff::Timestamp = evidence[1]["time"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (started..=started + 120).contains(&at.as_second()),
+        "{at} vs {started}"
+    );
+    assert_eq!(at.subsec_nanosecond(), 0);
+    assert!(
+        wrong["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("The object store refuses the credentials backupscope was given for bucket velero-prod (SignatureDoesNotMatch)"),
+        "{}",
+        wrong["cause"]
+    );
+    assert_eq!(
+        wrong["fix"][1]["commands"],
+        json!([
+            "velero backup-location get wrong-secret -o yaml",
+            "backupscope probe wrong-secret -n velero"
+        ])
+    );
+    let missing = finding_of(&findings, "vault-probe-failing", "missing");
+    assert!(
+        missing["evidence"][1]["fact"]
+            .as_str()
+            .unwrap()
+            .contains("s: no_such_bucket (provider code NoSuchBucket): "),
+        "{missing}"
+    );
+    let stray = finding_of(&findings, "vault-probe-failing", "stray");
+    assert_eq!(
+        stray["cause"],
+        "Bucket stray holds top-level folders under prefix \"\" that Velero does not allow (tmp-export): at its next validation Velero marks the vault Unavailable and backups to it fail."
+    );
+    let hanging = finding_of(&findings, "vault-probe-failing", "hanging");
+    assert!(
+        hanging["evidence"][1]["fact"]
+            .as_str()
+            .unwrap()
+            .ends_with("s: timeout: no answer within 2s"),
+        "{hanging}"
+    );
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(&s.moto.secret), "the secret leaked");
+        assert!(!text.contains(&s.moto.key_id), "the access key id leaked");
+    }
+
+    // Without --probe nothing is probed and no finding rests on a probe.
+    cmd.remove(1);
+    let (stdout, _, _) = s.run(&cmd);
+    let findings = doctor_findings(&stdout);
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["rule"] == "vault-probe-failing" || stdout.contains("backupscope probe of")),
+        "{stdout}"
+    );
+}
+
+const NOW: &str = "2026-11-25T09:00:00Z";
+
+#[test]
+fn doctor_probe_on_the_example_buckets() {
+    let (stdout, stderr, ok) = run(&[
+        "doctor".into(),
+        "--probe".into(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        "examples/ack-cluster".into(),
+        "--vault-root".into(),
+        "examples/buckets".into(),
+        "--now".into(),
+        NOW.into(),
+    ]);
+    assert!(!ok, "{stderr}");
+    let findings = doctor_findings(&stdout);
+    let rules: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["object"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The example's findings (tests/doctor_cli.rs), and the vault whose bucket holds a stray
+    // folder, which the cluster still calls InProgress.
+    assert_eq!(
+        rules,
+        [
+            ("task-stuck", "before-k8s-upgrade-1124"),
+            ("restore-failed", "restore-orders-drill"),
+            ("vault-probe-failing", "audit-hz-vault"),
+            ("vault-access-denied", "shared-oss-vault"),
+            ("backup-failed", "prod-daily-20261117040100"),
+            ("backup-partially-failed", "prod-daily-20261121040100"),
+            ("backup-partially-failed", "shop-release-1119"),
+            ("backup-failed", "weekly-full-20261108020000"),
+            ("schedule-paused", "weekly-full"),
+        ]
+    );
+    let audit = &findings[2];
+    assert_eq!(
+        audit["summary"],
+        "vault audit-hz-vault is InProgress in the cluster, but its bucket fails backupscope's probe (invalid_layout)"
+    );
+    let facts: Vec<&str> = audit["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["fact"].as_str().unwrap())
+        .collect();
+    assert_eq!(facts.len(), 2, "{facts:?}");
+    assert!(
+        facts[0].starts_with(
+            "backupscope probe of file://examples/buckets/cnfs-oss-audit-archive-hz/audit failed after "
+        ) && facts[0].ends_with(
+            "s: invalid_layout: the prefix holds top-level folders Velero does not allow: tmp-export; Velero marks the vault Unavailable until they are moved"
+        ),
+        "{}",
+        facts[0]
+    );
+    // Without a validation time it sorts after the probe.
+    assert_eq!(facts[1], "phase InProgress (last validated never)");
+    // The vault the cluster already calls Unavailable keeps its rule; the probe is one more fact.
+    let shared = &findings[3];
+    let probe: Vec<&str> = shared["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["fact"].as_str())
+        .filter(|f| f.starts_with("backupscope probe"))
+        .collect();
+    assert_eq!(
+        probe,
+        [
+            "backupscope probe failed after 0.000s: no_such_bucket: the bucket directory examples/buckets/cnfs-oss-shared-backup does not exist"
+        ]
+    );
+}
+
+#[test]
+fn serve_doctor_uses_the_periodic_probe() {
+    let serve = support::serve::Serve::start(&[
+        "--snapshot",
+        "examples/ack-cluster",
+        "--now",
+        NOW,
+        "--vault-root",
+        "examples/buckets",
+        "--probe-interval",
+        "1s",
+    ]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let line = r#"backupcenter_doctor_findings{namespace="csdr",rule="vault-probe-failing",severity="critical"} 1"#;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = rt
+            .block_on(support::http::get(&serve.url("/metrics"), &[]))
+            .text();
+        if metrics.lines().any(|l| l == line) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {line} after 30s:\n{metrics}\n{}",
+            serve.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let doc: Value = serde_json::from_str(
+        &rt.block_on(support::http::get(&serve.url("/api/v1/doctor"), &[]))
+            .text(),
+    )
+    .expect("doctor document");
+    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
+    let audit = finding_of(&findings, "vault-probe-failing", "audit-hz-vault");
+    assert_eq!(audit["severity"], "critical");
+    assert!(
+        audit["evidence"][0]["fact"].as_str().unwrap().contains(
+            "invalid_layout: the prefix holds top-level folders Velero does not allow: tmp-export"
+        ),
+        "{audit}"
+    );
+}
+
 #[test]
 fn describe_shows_the_probe() {
     let s = setup();

@@ -71,9 +71,16 @@ impl AppState {
     /// What the doctor knows beyond the inventory: the Kubernetes version and the latest
     /// probe of each vault, when serve probes them.
     pub fn cluster_facts(&self) -> ClusterFacts {
+        let probes = self
+            .collector
+            .vault_board()
+            .map(|b| crate::metrics::collector::probes_of(b))
+            .unwrap_or_default();
         ClusterFacts {
             kubernetes_version: self.kubernetes_version.get().cloned(),
+            ..ClusterFacts::default()
         }
+        .with_probes(probes)
     }
 
     /// Renders all metrics into `buf` (appending) in the given format.
