@@ -825,3 +825,78 @@ fn set_region(o: &mut Value) {
         json!({"region": "ap-southeast-1", "network": "internal"}),
     );
 }
+
+#[test]
+fn the_endpoint_comes_from_the_bsl_s3url() {
+    let moto = Moto::start();
+    let dir = TempDir::new("vault-s3-url");
+    // A MinIO-style BSL: the endpoint only in spec.config, as Velero's AWS plugin reads it.
+    let minio = with(
+        bsl("minio", "velero-prod", "cluster-a"),
+        "/spec/config",
+        json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": moto.endpoint}),
+    );
+    let overridden = with(
+        bsl("overridden", "velero-prod", "cluster-a"),
+        "/spec/config",
+        json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": moto.endpoint}),
+    );
+    write_snapshot(dir.path(), vec![("bsl.json", vec![minio, overridden])]);
+    let credentials = dir.write(
+        "credentials",
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            moto.key_id, moto.secret
+        ),
+    );
+    let closed = free_port();
+    let args: Vec<String> = [
+        "probe".to_string(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        dir.path().display().to_string(),
+        "--vault-credentials".into(),
+        format!("minio={}", credentials.display()),
+        "--vault-credentials".into(),
+        format!("overridden={}", credentials.display()),
+        // The flag wins over the spec.
+        "--vault-endpoint".into(),
+        format!("overridden=http://127.0.0.1:{closed}"),
+    ]
+    .to_vec();
+    let (stdout, stderr, ok) = run(&args);
+    assert!(ok, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let rows = doc["probes"].as_array().expect("probes");
+    let minio = by_name(rows, "minio");
+    assert_eq!(minio["success"], json!(true), "{minio}");
+    assert_eq!(
+        minio["location"],
+        json!(format!("s3://velero-prod/cluster-a ({})", moto.endpoint))
+    );
+    assert_eq!(minio["folders"], json!(["backups", "kopia"]));
+    let overridden = by_name(rows, "overridden");
+    assert_eq!(overridden["reason"], json!("network"), "{overridden}");
+    assert_eq!(
+        overridden["location"],
+        json!(format!(
+            "s3://velero-prod/cluster-a (http://127.0.0.1:{closed})"
+        ))
+    );
+    // describe -o json shows the vault's config (never its credentials).
+    let (stdout, _, _) = run(&[
+        "describe".into(),
+        "backuplocation".into(),
+        "minio".into(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        dir.path().display().to_string(),
+    ]);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        doc["config"],
+        json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": moto.endpoint})
+    );
+}
