@@ -4,6 +4,7 @@
 //! that never answers, and `serve` probing the bundled file:// example buckets.
 
 use serde_json::{Value, json};
+use std::ffi::OsStr;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -898,5 +899,108 @@ fn the_endpoint_comes_from_the_bsl_s3url() {
     assert_eq!(
         doc["config"],
         json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": moto.endpoint})
+    );
+}
+
+/// A self-signed certificate for 127.0.0.1 (no CA trusts it), made with the openssl CLI.
+fn self_signed(dir: &TempDir) -> (PathBuf, PathBuf) {
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("run openssl (Debian package openssl)");
+    assert!(
+        out.status.success(),
+        "openssl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir.path().join("cert.pem"), dir.path().join("key.pem"))
+}
+
+#[test]
+fn insecure_skip_tls_verify_in_the_bsl_is_honoured() {
+    let dir = TempDir::new("vault-insecure");
+    let (cert, key) = self_signed(&dir);
+    // Any HTTPS server with a self-signed certificate: backupscope's own serve.
+    let https = support::serve::Serve::start(&[
+        OsStr::new("--snapshot"),
+        OsStr::new("examples/velero-cluster"),
+        OsStr::new("--tls-cert"),
+        cert.as_os_str(),
+        OsStr::new("--tls-key"),
+        key.as_os_str(),
+    ]);
+    let url = format!("https://{}", https.address());
+    let config = |insecure: Option<&str>| {
+        let mut c = json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": url});
+        if let Some(v) = insecure {
+            c["insecureSkipTLSVerify"] = json!(v);
+        }
+        c
+    };
+    let snapshot = dir.path().join("snapshot");
+    std::fs::create_dir_all(&snapshot).expect("mkdir");
+    write_snapshot(
+        &snapshot,
+        vec![(
+            "bsl.json",
+            vec![
+                with(bsl("strict", "b", ""), "/spec/config", config(None)),
+                with(
+                    bsl("insecure", "b", ""),
+                    "/spec/config",
+                    config(Some("true")),
+                ),
+            ],
+        )],
+    );
+    // Some key, so the S3 client signs the request instead of asking an instance metadata
+    // service for credentials.
+    let keys = dir.write(
+        "credentials",
+        "[default]\naws_access_key_id = AKIATESTTESTTEST0000\naws_secret_access_key = x\n",
+    );
+    let mut args: Vec<String> = vec![
+        "probe".into(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        snapshot.display().to_string(),
+    ];
+    for v in ["strict", "insecure"] {
+        args.push("--vault-credentials".into());
+        args.push(format!("{v}={}", keys.display()));
+    }
+    let (stdout, stderr, ok) = run(&args);
+    assert!(ok, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let rows = doc["probes"].as_array().expect("probes");
+    let strict = by_name(rows, "strict");
+    assert_eq!(strict["reason"], json!("tls"), "{strict}");
+    // The handshake passes; what answers is not an S3 server, which is another failure.
+    let insecure = by_name(rows, "insecure");
+    assert_ne!(insecure["reason"], json!("tls"), "{insecure}");
+    assert_eq!(insecure["success"], json!(false), "{insecure}");
+    assert_eq!(
+        insecure["location"],
+        json!(format!("s3://b/ ({url}, certificate not verified)"))
     );
 }

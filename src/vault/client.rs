@@ -219,7 +219,12 @@ pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
             },
         })?;
         let oss = Backend::of_provider(&vault.provider) == Some(Backend::Oss);
-        let store = s3(vault, access, credentials.as_ref(), oss, Some((url, true)))?;
+        let e = endpoint::S3Endpoint {
+            url: url.to_string(),
+            path_style: true,
+            skip_tls_verify: false,
+        };
+        let store = s3(vault, access, credentials.as_ref(), oss, Some(&e))?;
         let location = format!("s3://{}/{} ({url})", vault.bucket, prefix);
         return Ok(at(Backend::S3, store, location));
     }
@@ -238,14 +243,18 @@ pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
         Backend::S3 => match endpoint::s3_from_config(&vault.config)? {
             // A MinIO/Ceph/... vault: where its BSL says (spec.config.s3Url).
             Some(e) => {
-                let store = s3(
-                    vault,
-                    access,
-                    credentials.as_ref(),
-                    false,
-                    Some((&e.url, e.path_style)),
-                )?;
-                let location = format!("s3://{}/{} ({})", vault.bucket, prefix, e.url);
+                let store = s3(vault, access, credentials.as_ref(), false, Some(&e))?;
+                let location = format!(
+                    "s3://{}/{} ({}{})",
+                    vault.bucket,
+                    prefix,
+                    e.url,
+                    if e.skip_tls_verify {
+                        ", certificate not verified"
+                    } else {
+                        ""
+                    }
+                );
                 return Ok(at(Backend::S3, store, location));
             }
             None => s3(vault, access, credentials.as_ref(), false, None)?,
@@ -254,13 +263,12 @@ pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
             let network = OssNetwork::parse(&vault.network_policy)?;
             let host = endpoint::oss_endpoint(&vault.region, network)?;
             let url = endpoint::virtual_hosted(&host, &vault.bucket);
-            let store = s3(
-                vault,
-                access,
-                credentials.as_ref(),
-                true,
-                Some((&url, false)),
-            )?;
+            let e = endpoint::S3Endpoint {
+                url: url.clone(),
+                path_style: false,
+                skip_tls_verify: false,
+            };
+            let store = s3(vault, access, credentials.as_ref(), true, Some(&e))?;
             let location = format!("oss://{}/{} ({url})", vault.bucket, prefix);
             return Ok(at(Backend::Oss, store, location));
         }
@@ -318,18 +326,22 @@ fn env(keys: &[&str]) -> Option<Secret> {
         .map(Secret::new)
 }
 
-/// S3 and S3-compatible stores (OSS through its S3 API). `endpoint` is `(url, path_style)`.
+/// S3 and S3-compatible stores (OSS through its S3 API), at `endpoint` when given.
 fn s3(
     vault: &Vault,
     access: &Access,
     file: Option<&CredentialFile>,
     oss: bool,
-    endpoint: Option<(&str, bool)>,
+    endpoint: Option<&endpoint::S3Endpoint>,
 ) -> Result<Arc<dyn ObjectStore>, OpenError> {
     let backend = if oss { "oss" } else { "s3" };
+    let transport = match endpoint {
+        Some(e) if e.skip_tls_verify => Arc::new(access.transport.skipping_verification()),
+        _ => access.transport.clone(),
+    };
     let mut b = AmazonS3Builder::from_env()
         .with_bucket_name(&vault.bucket)
-        .with_http_connector(Connector(access.transport.clone()))
+        .with_http_connector(Connector(transport))
         .with_retry(retry(access));
     let region = vault.region.trim();
     let region = region.strip_prefix("oss-").unwrap_or(region);
@@ -339,11 +351,11 @@ fn s3(
         b = b.with_region("us-east-1");
     }
     let mut allow_http = false;
-    if let Some((url, path_style)) = endpoint {
-        allow_http = url.starts_with("http://");
+    if let Some(e) = endpoint {
+        allow_http = e.url.starts_with("http://");
         b = b
-            .with_endpoint(url)
-            .with_virtual_hosted_style_request(!path_style);
+            .with_endpoint(&e.url)
+            .with_virtual_hosted_style_request(!e.path_style);
     }
     b = b.with_client_options(options(access, allow_http));
     // The file the user named wins over the environment; OSS keys have their own names.

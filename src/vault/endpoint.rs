@@ -73,8 +73,8 @@ pub enum EndpointError {
     Network(String),
     #[error("spec.config.s3Url {url:?}: {reason}")]
     S3Url { url: String, reason: &'static str },
-    #[error("spec.config.s3ForcePathStyle {0:?} is neither true nor false")]
-    PathStyle(String),
+    #[error("spec.config.{key} {value:?} is neither true nor false")]
+    Flag { key: &'static str, value: String },
 }
 
 /// An S3 endpoint: the URL and whether requests put the bucket in the path (`url/bucket/key`)
@@ -83,6 +83,8 @@ pub enum EndpointError {
 pub struct S3Endpoint {
     pub url: String,
     pub path_style: bool,
+    /// `insecureSkipTLSVerify`: accept any certificate (a self-signed MinIO), as Velero does.
+    pub skip_tls_verify: bool,
 }
 
 pub const NOT_HTTP: &str = "expected http:// or https://";
@@ -125,16 +127,24 @@ pub fn s3_from_config(
         url: shown_url(url),
         reason,
     })?;
-    let path_style = match config.get("s3ForcePathStyle").map(|s| s.trim()) {
-        None | Some("") => false,
-        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => true,
-        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => false,
-        Some(other) => return Err(EndpointError::PathStyle(other.to_string())),
-    };
     Ok(Some(S3Endpoint {
         url: url.trim_end_matches('/').to_string(),
-        path_style,
+        path_style: flag(config, "s3ForcePathStyle")?,
+        skip_tls_verify: flag(config, "insecureSkipTLSVerify")?,
     }))
+}
+
+/// A boolean of spec.config as Go's strconv.ParseBool reads it; absent or empty is false.
+fn flag(config: &BTreeMap<String, String>, key: &'static str) -> Result<bool, EndpointError> {
+    match config.get(key).map(|s| s.trim()) {
+        None | Some("") => Ok(false),
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
+        Some(other) => Err(EndpointError::Flag {
+            key,
+            value: other.to_string(),
+        }),
+    }
 }
 
 /// The OSS S3-compatible endpoint (`https://host`) for a region and network.
@@ -243,7 +253,8 @@ mod tests {
             s3_from_config(&minio),
             Ok(Some(S3Endpoint {
                 url: "https://minio.storage.corp.example:9000".into(),
-                path_style: true
+                path_style: true,
+                skip_tls_verify: false,
             }))
         );
         // Velero's default is virtual-hosted style; ParseBool spellings are accepted.
@@ -288,7 +299,23 @@ mod tests {
                 ("s3Url", "https://m:9000"),
                 ("s3ForcePathStyle", "yes")
             ])),
-            Err(EndpointError::PathStyle("yes".into()))
+            Err(EndpointError::Flag {
+                key: "s3ForcePathStyle",
+                value: "yes".into()
+            })
+        );
+        let mut c = config(&[
+            ("s3Url", "https://m:9000"),
+            ("insecureSkipTLSVerify", "true"),
+        ]);
+        assert_eq!(
+            s3_from_config(&c).unwrap().map(|e| e.skip_tls_verify),
+            Some(true)
+        );
+        c.insert("insecureSkipTLSVerify".into(), "maybe".into());
+        assert_eq!(
+            s3_from_config(&c).unwrap_err().to_string(),
+            "spec.config.insecureSkipTLSVerify \"maybe\" is neither true nor false"
         );
     }
 
