@@ -45,8 +45,10 @@ enum Want {
     Since(&'static str),
     /// `(time() - t) / interval`.
     Ratio(&'static str, f64),
+    /// A measured value in `[lo, hi]` (a probe's duration).
+    Within(f64, f64),
 }
-use Want::{Exact, Ratio, Since};
+use Want::{Exact, Ratio, Since, Within};
 
 #[derive(Debug, Clone)]
 struct Row {
@@ -228,6 +230,99 @@ fn checks() -> BTreeMap<(&'static str, &'static str), Check> {
                 .iter()
                 .map(|v| r(&["velero", v], Since("2026-11-25T08:59:41Z")))
                 .collect(),
+        ),
+    );
+
+    // Backup Locations: backupscope's own probe and scan of the example buckets
+    // (examples/buckets/README.md; the backup counts are the folders under backups/).
+    let ack_vaults = [
+        "audit-hz-vault",
+        "dr-bj-vault",
+        "prod-hz-vault",
+        "shared-oss-vault",
+    ];
+    let velero_vaults = ["default", "gcs-archive", "offsite-s3"];
+    let per_vault = |ns: &'static str, vaults: &[&'static str], values: &[f64]| -> Vec<Row> {
+        vaults
+            .iter()
+            .zip(values)
+            .map(|(v, x)| r(&[ns, v], Exact(*x)))
+            .collect()
+    };
+    let vault_keys: &'static [&'static str] = &["namespace", "backuplocation"];
+    c.insert(
+        ("Bucket probe and scan", "A"),
+        check(
+            vault_keys,
+            true,
+            per_vault("csdr", &ack_vaults, &[0., 1., 1., 0.]),
+            per_vault("velero", &velero_vaults, &[1., 1., 0.]),
+        ),
+    );
+    c.insert(
+        ("Bucket probe and scan", "B"),
+        check(
+            &["namespace", "backuplocation", "reason", "code"],
+            true,
+            vec![
+                r(&["csdr", "audit-hz-vault", "invalid_layout", ""], Exact(1.)),
+                r(
+                    &["csdr", "shared-oss-vault", "no_such_bucket", ""],
+                    Exact(1.),
+                ),
+            ],
+            vec![r(
+                &["velero", "offsite-s3", "no_such_bucket", ""],
+                Exact(1.),
+            )],
+        ),
+    );
+    // A file:// probe takes milliseconds; the timeout (10 s) bounds any.
+    let durations = || {
+        check(
+            vault_keys,
+            true,
+            ack_vaults
+                .iter()
+                .map(|v| r(&["csdr", v], Within(0., 10.)))
+                .collect(),
+            velero_vaults
+                .iter()
+                .map(|v| r(&["velero", v], Within(0., 10.)))
+                .collect(),
+        )
+    };
+    c.insert(("Bucket probe and scan", "C"), durations());
+    c.insert(("Bucket probe duration", "A"), durations());
+    // A vault whose bucket is missing has no scan counts.
+    c.insert(
+        ("Bucket probe and scan", "D"),
+        check(
+            vault_keys,
+            true,
+            per_vault("csdr", &ack_vaults[..3], &[0., 7., 21.]),
+            per_vault("velero", &velero_vaults[..2], &[20., 2.]),
+        ),
+    );
+    c.insert(
+        ("Bucket probe and scan", "E"),
+        check(
+            vault_keys,
+            true,
+            per_vault("csdr", &ack_vaults, &[1., 1., 1., 0.]),
+            per_vault("velero", &velero_vaults, &[1., 1., 0.]),
+        ),
+    );
+    c.insert(
+        ("Bucket scan findings", "A"),
+        check(
+            &["namespace", "backuplocation", "finding"],
+            true,
+            ["missing_tarball", "orphan_backup", "phase_mismatch"]
+                .iter()
+                .map(|f| r(&["csdr", "prod-hz-vault", f], Exact(1.)))
+                .collect(),
+            vec![],
         ),
     );
 
@@ -1224,6 +1319,7 @@ fn assert_matches(
             Ratio(at, interval) => ((before - unix(at) - 1.0) / interval
                 ..=(after - unix(at) + 1.0) / interval)
                 .contains(value),
+            Within(lo, hi) => (lo..=hi).contains(value),
         };
         assert!(
             ok,
@@ -1273,12 +1369,20 @@ fn panel_queries() -> Vec<(String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_panel_query_returns_what_the_panel_must_show_on_both_examples() {
+    let buckets = repo_path("examples/buckets");
     let start = |name: &str| {
         Serve::start(&[
             OsStr::new("--snapshot"),
             example(name).as_os_str(),
             OsStr::new("--now"),
             OsStr::new(NOW),
+            // The probe and scan panels read backupscope's own look at the example buckets.
+            OsStr::new("--vault-root"),
+            buckets.as_os_str(),
+            OsStr::new("--probe-interval"),
+            OsStr::new("1s"),
+            OsStr::new("--scan-interval"),
+            OsStr::new("1s"),
         ])
     };
     let ack = start("ack-cluster");
@@ -1300,6 +1404,20 @@ async fn every_panel_query_returns_what_the_panel_must_show_on_both_examples() {
     .await;
     prometheus.wait_up("ack", WAIT, &ack.stderr()).await;
     prometheus.wait_up("velero", WAIT, &velero.stderr()).await;
+    // Probes and scans start with serve; wait until Prometheus has scraped every vault's.
+    let deadline = std::time::Instant::now() + WAIT;
+    for family in [
+        "backupcenter_backuplocation_probe_success",
+        "backupcenter_backuplocation_scan_success",
+    ] {
+        while prometheus.query(family).await.len() < 7 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {family} for all 7 vaults after {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 
     let checks = checks();
     let queries = panel_queries();
@@ -1380,8 +1498,35 @@ fn n(number: f64) -> Value {
     Value::from(number)
 }
 
+/// The columns of "Bucket probe and scan" (the Velero example has no Cluster). Every provider
+/// code is empty on file:// buckets, so Grafana shows no Code column.
+const PROBE_COLUMNS: &[&str] = &[
+    "Backuplocation",
+    "Probe",
+    "Reason",
+    "Probe duration",
+    "Scan",
+    "Backups in bucket",
+    "Namespace",
+    "Cluster",
+];
+
 fn ack_tables() -> Vec<TableWant> {
     vec![
+        table_want(
+            "Bucket probe and scan",
+            PROBE_COLUMNS,
+            4,
+            &[
+                ("Backuplocation", s("audit-hz-vault")),
+                ("Probe", n(0.)),
+                ("Reason", s("invalid_layout")),
+                ("Scan", n(1.)),
+                ("Backups in bucket", n(0.)),
+                ("Namespace", s("csdr")),
+                ("Cluster", s(ACK_CLUSTER)),
+            ],
+        ),
         table_want(
             "Backuplocation Detail",
             &[
@@ -1591,6 +1736,19 @@ fn ack_tables() -> Vec<TableWant> {
 /// The Velero example has no `cluster` label, so no Cluster column, and no network policy.
 fn velero_tables() -> Vec<TableWant> {
     vec![
+        table_want(
+            "Bucket probe and scan",
+            &PROBE_COLUMNS[..7],
+            3,
+            &[
+                ("Backuplocation", s("default")),
+                ("Probe", n(1.)),
+                // The probe succeeds: no error series, an empty cell.
+                ("Reason", Value::Null),
+                ("Scan", n(1.)),
+                ("Backups in bucket", n(20.)),
+            ],
+        ),
         table_want(
             "Backuplocation Detail",
             &[

@@ -203,6 +203,7 @@ fn healthy_sets_yield_nothing() {
     // A supported Kubernetes version says nothing either.
     let facts = ClusterFacts {
         kubernetes_version: Some("v1.33.3-aliyun.1".into()),
+        ..ClusterFacts::default()
     };
     assert_eq!(summary(&diagnose_with(&ack_healthy(), &facts)), vec![]);
 }
@@ -1089,6 +1090,7 @@ fn migrate_controller_rules() {
 fn kubernetes_version_check_needs_the_version() {
     let old = ClusterFacts {
         kubernetes_version: Some("v1.19.3-aliyun.1".into()),
+        ..ClusterFacts::default()
     };
     let findings = diagnose_with(&ack_healthy(), &old);
     assert_eq!(

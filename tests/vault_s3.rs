@@ -4,6 +4,7 @@
 //! that never answers, and `serve` probing the bundled file:// example buckets.
 
 use serde_json::{Value, json};
+use std::ffi::OsStr;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -44,6 +45,9 @@ fn free_port() -> u16 {
 /// moto's S3 server with one IAM user, the buckets of tests/vault/moto_setup.py, and
 /// signature checking on. Killed on drop.
 struct Moto {
+    // Dropped after `child` is killed (fields drop after `Drop::drop`), so the next test's
+    // moto starts only when this one is gone.
+    _turn: std::sync::MutexGuard<'static, ()>,
     child: Child,
     endpoint: String,
     key_id: String,
@@ -52,6 +56,12 @@ struct Moto {
 
 impl Moto {
     fn start() -> Moto {
+        // One moto at a time: several Python servers starting at once on two busy cores miss
+        // their start-up bound, and a loaded server stretches the probe's timings.
+        static ONE_MOTO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let turn = ONE_MOTO
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let python = moto_python();
         let port = free_port();
         let child = Command::new(&python)
@@ -63,6 +73,7 @@ impl Moto {
             .unwrap_or_else(|e| panic!("start moto with {}: {e}", python.display()));
         let endpoint = format!("http://127.0.0.1:{port}");
         let mut moto = Moto {
+            _turn: turn,
             child,
             endpoint,
             key_id: String::new(),
@@ -402,6 +413,267 @@ fn scan_finds_what_the_test_planted() {
     assert_eq!(doc["scans"][0]["findings"], json!([]));
 }
 
+/// The findings of `doctor -o json` output, by rule and object name.
+fn doctor_findings(stdout: &str) -> Vec<Value> {
+    let doc: Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("doctor -o json: {e}: {stdout}"));
+    doc["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn finding_of<'a>(findings: &'a [Value], rule: &str, name: &str) -> &'a Value {
+    findings
+        .iter()
+        .find(|f| f["rule"] == rule && f["object"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {rule} finding for {name}: {findings:#?}"))
+}
+
+#[test]
+fn doctor_probe_makes_failing_buckets_findings_against_a_real_s3_server() {
+    let s = setup();
+    let started = jiff::Timestamp::now().as_second();
+    let mut cmd = vec!["doctor", "--probe", "-o", "json"];
+    let (stdout, stderr, ok) = s.run(&cmd);
+    assert!(!ok, "findings exit 1: {stderr}");
+    let findings = doctor_findings(&stdout);
+    let mut failing: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f["rule"] == "vault-probe-failing")
+        .map(|f| {
+            (
+                f["object"]["name"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    failing.sort();
+    let want: Vec<(String, String)> = [
+        "closed",
+        "hanging",
+        "missing",
+        "stray",
+        "tls",
+        "unknown-key",
+        "wrong-secret",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), "critical".to_string()))
+    .collect();
+    // The healthy vault answers: nothing about it.
+    assert_eq!(failing, want);
+    assert!(
+        !findings.iter().any(|f| f["object"]["name"] == "healthy"),
+        "{findings:#?}"
+    );
+
+    let wrong = finding_of(&findings, "vault-probe-failing", "wrong-secret");
+    assert_eq!(
+        wrong["summary"],
+        "vault wrong-secret is Available in the cluster, but its bucket fails backupscope's probe (access_denied, SignatureDoesNotMatch)"
+    );
+    let evidence = wrong["evidence"].as_array().unwrap();
+    assert_eq!(evidence.len(), 2, "{evidence:#?}");
+    assert_eq!(
+        evidence[0]["fact"],
+        "phase Available (last validated 2026-11-25T08:59:00Z)"
+    );
+    let probe = evidence[1]["fact"].as_str().unwrap();
+    let prefix = format!(
+        "backupscope probe of s3://velero-prod/cluster-a ({}) failed after ",
+        s.moto.endpoint
+    );
+    assert!(probe.starts_with(&prefix), "{probe}");
+    assert!(
+        probe.contains("s: access_denied (provider code SignatureDoesNotMatch): "),
+        "{probe}"
+    );
+    // When: the probe's own time, in whole seconds, during this test.
+    let at: jiff::Timestamp = evidence[1]["time"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (started..=started + 120).contains(&at.as_second()),
+        "{at} vs {started}"
+    );
+    assert_eq!(at.subsec_nanosecond(), 0);
+    assert!(
+        wrong["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("The object store refuses the credentials backupscope was given for bucket velero-prod (SignatureDoesNotMatch)"),
+        "{}",
+        wrong["cause"]
+    );
+    assert_eq!(
+        wrong["fix"][1]["commands"],
+        json!([
+            "velero backup-location get wrong-secret -o yaml",
+            "backupscope probe wrong-secret -n velero"
+        ])
+    );
+    let missing = finding_of(&findings, "vault-probe-failing", "missing");
+    assert!(
+        missing["evidence"][1]["fact"]
+            .as_str()
+            .unwrap()
+            .contains("s: no_such_bucket (provider code NoSuchBucket): "),
+        "{missing}"
+    );
+    let stray = finding_of(&findings, "vault-probe-failing", "stray");
+    assert_eq!(
+        stray["cause"],
+        "Bucket stray holds top-level folders under prefix \"\" that Velero does not allow (tmp-export): at its next validation Velero marks the vault Unavailable and backups to it fail."
+    );
+    let hanging = finding_of(&findings, "vault-probe-failing", "hanging");
+    assert!(
+        hanging["evidence"][1]["fact"]
+            .as_str()
+            .unwrap()
+            .ends_with("s: timeout: no answer within 2s"),
+        "{hanging}"
+    );
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains(&s.moto.secret), "the secret leaked");
+        assert!(!text.contains(&s.moto.key_id), "the access key id leaked");
+    }
+
+    // Without --probe nothing is probed and no finding rests on a probe.
+    cmd.remove(1);
+    let (stdout, _, _) = s.run(&cmd);
+    let findings = doctor_findings(&stdout);
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["rule"] == "vault-probe-failing" || stdout.contains("backupscope probe of")),
+        "{stdout}"
+    );
+}
+
+const NOW: &str = "2026-11-25T09:00:00Z";
+
+#[test]
+fn doctor_probe_on_the_example_buckets() {
+    let (stdout, stderr, ok) = run(&[
+        "doctor".into(),
+        "--probe".into(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        "examples/ack-cluster".into(),
+        "--vault-root".into(),
+        "examples/buckets".into(),
+        "--now".into(),
+        NOW.into(),
+    ]);
+    assert!(!ok, "{stderr}");
+    let findings = doctor_findings(&stdout);
+    let rules: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["object"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The example's findings (tests/doctor_cli.rs), and the vault whose bucket holds a stray
+    // folder, which the cluster still calls InProgress.
+    assert_eq!(
+        rules,
+        [
+            ("task-stuck", "before-k8s-upgrade-1124"),
+            ("restore-failed", "restore-orders-drill"),
+            ("vault-probe-failing", "audit-hz-vault"),
+            ("vault-access-denied", "shared-oss-vault"),
+            ("backup-failed", "prod-daily-20261117040100"),
+            ("backup-partially-failed", "prod-daily-20261121040100"),
+            ("backup-partially-failed", "shop-release-1119"),
+            ("backup-failed", "weekly-full-20261108020000"),
+            ("schedule-paused", "weekly-full"),
+        ]
+    );
+    let audit = &findings[2];
+    assert_eq!(
+        audit["summary"],
+        "vault audit-hz-vault is InProgress in the cluster, but its bucket fails backupscope's probe (invalid_layout)"
+    );
+    let facts: Vec<&str> = audit["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["fact"].as_str().unwrap())
+        .collect();
+    assert_eq!(facts.len(), 2, "{facts:?}");
+    assert!(
+        facts[0].starts_with(
+            "backupscope probe of file://examples/buckets/cnfs-oss-audit-archive-hz/audit failed after "
+        ) && facts[0].ends_with(
+            "s: invalid_layout: the prefix holds top-level folders Velero does not allow: tmp-export; Velero marks the vault Unavailable until they are moved"
+        ),
+        "{}",
+        facts[0]
+    );
+    // Without a validation time it sorts after the probe.
+    assert_eq!(facts[1], "phase InProgress (last validated never)");
+    // The vault the cluster already calls Unavailable keeps its rule; the probe is one more fact.
+    let shared = &findings[3];
+    let probe: Vec<&str> = shared["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["fact"].as_str())
+        .filter(|f| f.starts_with("backupscope probe"))
+        .collect();
+    assert_eq!(
+        probe,
+        [
+            "backupscope probe failed after 0.000s: no_such_bucket: the bucket directory examples/buckets/cnfs-oss-shared-backup does not exist"
+        ]
+    );
+}
+
+#[test]
+fn serve_doctor_uses_the_periodic_probe() {
+    let serve = support::serve::Serve::start(&[
+        "--snapshot",
+        "examples/ack-cluster",
+        "--now",
+        NOW,
+        "--vault-root",
+        "examples/buckets",
+        "--probe-interval",
+        "1s",
+    ]);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let line = r#"backupcenter_doctor_findings{namespace="csdr",rule="vault-probe-failing",severity="critical"} 1"#;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = rt
+            .block_on(support::http::get(&serve.url("/metrics"), &[]))
+            .text();
+        if metrics.lines().any(|l| l == line) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {line} after 30s:\n{metrics}\n{}",
+            serve.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let doc: Value = serde_json::from_str(
+        &rt.block_on(support::http::get(&serve.url("/api/v1/doctor"), &[]))
+            .text(),
+    )
+    .expect("doctor document");
+    let findings = doc["findings"].as_array().cloned().unwrap_or_default();
+    let audit = finding_of(&findings, "vault-probe-failing", "audit-hz-vault");
+    assert_eq!(audit["severity"], "critical");
+    assert!(
+        audit["evidence"][0]["fact"].as_str().unwrap().contains(
+            "invalid_layout: the prefix holds top-level folders Velero does not allow: tmp-export"
+        ),
+        "{audit}"
+    );
+}
+
 #[test]
 fn describe_shows_the_probe() {
     let s = setup();
@@ -562,5 +834,183 @@ fn set_region(o: &mut Value) {
         o,
         "/spec/config",
         json!({"region": "ap-southeast-1", "network": "internal"}),
+    );
+}
+
+#[test]
+fn the_endpoint_comes_from_the_bsl_s3url() {
+    let moto = Moto::start();
+    let dir = TempDir::new("vault-s3-url");
+    // A MinIO-style BSL: the endpoint only in spec.config, as Velero's AWS plugin reads it.
+    let minio = with(
+        bsl("minio", "velero-prod", "cluster-a"),
+        "/spec/config",
+        json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": moto.endpoint}),
+    );
+    let overridden = with(
+        bsl("overridden", "velero-prod", "cluster-a"),
+        "/spec/config",
+        json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": moto.endpoint}),
+    );
+    write_snapshot(dir.path(), vec![("bsl.json", vec![minio, overridden])]);
+    let credentials = dir.write(
+        "credentials",
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            moto.key_id, moto.secret
+        ),
+    );
+    let closed = free_port();
+    let args: Vec<String> = [
+        "probe".to_string(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        dir.path().display().to_string(),
+        "--vault-credentials".into(),
+        format!("minio={}", credentials.display()),
+        "--vault-credentials".into(),
+        format!("overridden={}", credentials.display()),
+        // The flag wins over the spec.
+        "--vault-endpoint".into(),
+        format!("overridden=http://127.0.0.1:{closed}"),
+    ]
+    .to_vec();
+    let (stdout, stderr, ok) = run(&args);
+    assert!(ok, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let rows = doc["probes"].as_array().expect("probes");
+    let minio = by_name(rows, "minio");
+    assert_eq!(minio["success"], json!(true), "{minio}");
+    assert_eq!(
+        minio["location"],
+        json!(format!("s3://velero-prod/cluster-a ({})", moto.endpoint))
+    );
+    assert_eq!(minio["folders"], json!(["backups", "kopia"]));
+    let overridden = by_name(rows, "overridden");
+    assert_eq!(overridden["reason"], json!("network"), "{overridden}");
+    assert_eq!(
+        overridden["location"],
+        json!(format!(
+            "s3://velero-prod/cluster-a (http://127.0.0.1:{closed})"
+        ))
+    );
+    // describe -o json shows the vault's config (never its credentials).
+    let (stdout, _, _) = run(&[
+        "describe".into(),
+        "backuplocation".into(),
+        "minio".into(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        dir.path().display().to_string(),
+    ]);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        doc["config"],
+        json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": moto.endpoint})
+    );
+}
+
+/// A self-signed certificate for 127.0.0.1 (no CA trusts it), made with the openssl CLI.
+fn self_signed(dir: &TempDir) -> (PathBuf, PathBuf) {
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("run openssl (Debian package openssl)");
+    assert!(
+        out.status.success(),
+        "openssl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (dir.path().join("cert.pem"), dir.path().join("key.pem"))
+}
+
+#[test]
+fn insecure_skip_tls_verify_in_the_bsl_is_honoured() {
+    let dir = TempDir::new("vault-insecure");
+    let (cert, key) = self_signed(&dir);
+    // Any HTTPS server with a self-signed certificate: backupscope's own serve.
+    let https = support::serve::Serve::start(&[
+        OsStr::new("--snapshot"),
+        OsStr::new("examples/velero-cluster"),
+        OsStr::new("--tls-cert"),
+        cert.as_os_str(),
+        OsStr::new("--tls-key"),
+        key.as_os_str(),
+    ]);
+    let url = format!("https://{}", https.address());
+    let config = |insecure: Option<&str>| {
+        let mut c = json!({"region": "us-east-1", "s3ForcePathStyle": "true", "s3Url": url});
+        if let Some(v) = insecure {
+            c["insecureSkipTLSVerify"] = json!(v);
+        }
+        c
+    };
+    let snapshot = dir.path().join("snapshot");
+    std::fs::create_dir_all(&snapshot).expect("mkdir");
+    write_snapshot(
+        &snapshot,
+        vec![(
+            "bsl.json",
+            vec![
+                with(bsl("strict", "b", ""), "/spec/config", config(None)),
+                with(
+                    bsl("insecure", "b", ""),
+                    "/spec/config",
+                    config(Some("true")),
+                ),
+            ],
+        )],
+    );
+    // Some key, so the S3 client signs the request instead of asking an instance metadata
+    // service for credentials.
+    let keys = dir.write(
+        "credentials",
+        "[default]\naws_access_key_id = AKIATESTTESTTEST0000\naws_secret_access_key = x\n",
+    );
+    let mut args: Vec<String> = vec![
+        "probe".into(),
+        "-o".into(),
+        "json".into(),
+        "--snapshot".into(),
+        snapshot.display().to_string(),
+    ];
+    for v in ["strict", "insecure"] {
+        args.push("--vault-credentials".into());
+        args.push(format!("{v}={}", keys.display()));
+    }
+    let (stdout, stderr, ok) = run(&args);
+    assert!(ok, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let rows = doc["probes"].as_array().expect("probes");
+    let strict = by_name(rows, "strict");
+    assert_eq!(strict["reason"], json!("tls"), "{strict}");
+    // The handshake passes; what answers is not an S3 server, which is another failure.
+    let insecure = by_name(rows, "insecure");
+    assert_ne!(insecure["reason"], json!("tls"), "{insecure}");
+    assert_eq!(insecure["success"], json!(false), "{insecure}");
+    assert_eq!(
+        insecure["location"],
+        json!(format!("s3://b/ ({url}, certificate not verified)"))
     );
 }

@@ -285,7 +285,100 @@ async fn errors_are_json_a_client_can_act_on() {
     );
     let (status, index) = get_json(&serve, "/api/v1").await;
     assert_eq!(status, 200);
-    assert_eq!(index["endpoints"].as_array().map(Vec::len), Some(10));
+    assert_eq!(index["endpoints"].as_array().map(Vec::len), Some(11));
+}
+
+/// `backupscope doctor -o json` on the same snapshot, at the same instant.
+fn doctor_cli(example_name: &str) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backupscope"))
+        .args(["doctor", "-o", "json", "--now", NOW, "--snapshot"])
+        .arg(example(example_name))
+        .output()
+        .expect("run backupscope doctor");
+    // Exit status 1: the examples have findings.
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    serde_json::from_slice(&out.stdout).expect("doctor -o json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_serves_the_findings_of_the_cli() {
+    for example_name in ["ack-cluster", "velero-cluster"] {
+        let serve = serve(example_name);
+        let (status, doc) = get_json(&serve, "/api/v1/doctor").await;
+        assert_eq!(status, 200);
+        assert_eq!(doc, doctor_cli(example_name), "{example_name}");
+    }
+    let serve = serve("ack-cluster");
+    let (_, doc) = get_json(&serve, "/api/v1/doctor").await;
+    assert_eq!(doc["now"], NOW);
+    assert_eq!(doc["engines"], serde_json::json!(["ack"]));
+    assert_eq!(doc["kubernetesVersion"], Value::Null);
+    let findings = doc["findings"].as_array().unwrap();
+    let rules: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f["severity"].as_str().unwrap(), f["rule"].as_str().unwrap()))
+        .collect();
+    // Most severe first.
+    assert_eq!(
+        rules,
+        [
+            ("critical", "task-stuck"),
+            ("critical", "restore-failed"),
+            ("critical", "vault-access-denied"),
+            ("warning", "backup-failed"),
+            ("warning", "backup-partially-failed"),
+            ("warning", "backup-partially-failed"),
+            ("warning", "backup-failed"),
+            ("unknown", "schedule-paused"),
+        ]
+    );
+    // The stuck task and the OOMKilled csdr-velero are one finding with both as evidence.
+    let obj = |kind: &str, name: &str| serde_json::json!({"namespace": "csdr", "kind": kind, "name": name});
+    let pod = "csdr-velero-7f9c5d8b6d-8kx2p";
+    assert_eq!(
+        findings[0],
+        serde_json::json!({
+            "rule": "task-stuck",
+            "severity": "critical",
+            "object": obj("ApplicationBackup", "before-k8s-upgrade-1124"),
+            "summary": "backup before-k8s-upgrade-1124 InProgress for 9h57m49s (bound 2h) after csdr-velero was OOMKilled at 2026-11-24T23:09:47Z",
+            "evidence": [
+                {"time": "2026-11-24T23:02:11Z", "object": obj("ApplicationBackup", "before-k8s-upgrade-1124"), "fact": "phase InProgress"},
+                {"time": "2026-11-24T23:06:27Z", "object": obj("Backup", "before-k8s-upgrade-1124"),
+                 "fact": "velero twin phase Failed: found a backup with status \"InProgress\" during the server starting, mark it as \"Failed\""},
+                {"time": "2026-11-24T23:09:47Z", "object": obj("Pod", pod),
+                 "fact": "container velero restarted 2 time(s); last terminated OOMKilled (exit code 137) at 2026-11-24T23:09:47Z; memory limit 2Gi"},
+                {"time": "2026-11-24T23:09:56Z", "object": obj("Pod", pod),
+                 "fact": "Warning event BackOff ×2 since 2026-11-24T23:09:48Z: Back-off restarting failed container velero in pod csdr-velero-7f9c5d8b6d-8kx2p_csdr(233e3fa3-1c8d-4d1e-8386-91e3490057d8)"},
+            ],
+            "affected": [],
+            "cause": "csdr-velero was OOMKilled at 2026-11-24T23:09:47Z after the task started; the restarted velero dropped the task (its velero twin was marked Failed at the server start) and csdr never updated it, so it stays InProgress (ACK FAQ #14).",
+            "fix": [
+                {"text": "Raise the memory limit of csdr-velero (container velero) from 2Gi to 4Gi.",
+                 "commands": ["kubectl -n csdr patch deployment csdr-velero --patch '{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"velero\",\"resources\":{\"limits\":{\"memory\":\"4Gi\"}}}]}}}}'"]},
+                {"text": "Or cut velero's memory use: add --disable-informer-cache=true to the args of the migrate-controller container (ACK FAQ #14).",
+                 "commands": ["kubectl -n kube-system edit deployment migrate-controller"]},
+                {"text": "The task will not resume: delete it (in the console's Backup Records, or with a DeleteRequest: csdr tasks cannot be removed with kubectl delete) and run it again.",
+                 "commands": [
+                     "kubectl -n csdr describe applicationbackup before-k8s-upgrade-1124",
+                     "kubectl -n csdr exec deploy/csdr-velero -c velero -- ./velero describe backup before-k8s-upgrade-1124 --details",
+                 ]},
+            ],
+        })
+    );
+    // Four tasks failed on the vault the cluster cannot write: one vault finding lists them.
+    let vault = &findings[2];
+    assert_eq!(vault["object"], obj("BackupLocation", "shared-oss-vault"));
+    assert_eq!(
+        vault["affected"],
+        serde_json::json!([
+            obj("ApplicationBackup", "orders-frequent-20261124173000"),
+            obj("ApplicationBackup", "orders-frequent-20261125000000"),
+            obj("ApplicationBackup", "orders-frequent-20261125063000"),
+            obj("ApplicationBackup", "orders-hotfix-1124"),
+            obj("BackupSchedule", "orders-frequent"),
+        ])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -249,6 +249,10 @@ fn ack_example_in_a_browser() {
     refresh.screenshot = false;
     let mut failed = page("ack-operations", "#/operations");
     failed.steps = vec![json!({"fill": ["#filter-failed", "VaultError"]})];
+    // Copy the first fix command of the first finding, then read the clipboard back.
+    let mut doctor = page("ack-doctor", "#/doctor");
+    doctor.steps =
+        vec![json!({"click": "#finding-1 [data-command] button", "wait": 300, "clipboard": true})];
     let pages = browse(
         &serve,
         &[
@@ -263,6 +267,7 @@ fn ack_example_in_a_browser() {
             page("ack-backup", "#/backup/csdr/before-k8s-upgrade-1124"),
             page("ack-schedule", "#/schedule/csdr/orders-frequent"),
             page("ack-component", "#/component/csdr/csdr-velero"),
+            doctor,
             refresh,
         ],
         Some(&shots),
@@ -509,6 +514,139 @@ fn ack_example_in_a_browser() {
     assert_eq!(later["filters"]["filter-schedules"], "orders");
     assert_eq!(later["focused"], "filter-schedules");
 
+    let doctor = find(&pages, "ack-doctor");
+    assert_eq!(doctor["h1"], "Doctor");
+    assert_eq!(
+        doctor["cards"],
+        json!([
+            ["findings", "8"],
+            ["critical", "3"],
+            ["warning", "4"],
+            ["unknown", "1"]
+        ])
+    );
+    let summary = table(doctor, "findings");
+    assert_eq!(
+        column(summary, "Rule"),
+        [
+            "task-stuck",
+            "restore-failed",
+            "vault-access-denied",
+            "backup-failed",
+            "backup-partially-failed",
+            "backup-partially-failed",
+            "backup-failed",
+            "schedule-paused"
+        ]
+    );
+    assert_eq!(
+        column(summary, "Object")[..3],
+        [
+            "csdr/ApplicationBackup/before-k8s-upgrade-1124",
+            "csdr/ApplicationRestore/restore-orders-drill",
+            "csdr/BackupLocation/shared-oss-vault"
+        ]
+    );
+    let severities: Vec<&str> = summary["badges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b[1].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        severities,
+        [
+            "badge sev-critical",
+            "badge sev-critical",
+            "badge sev-critical",
+            "badge sev-warning",
+            "badge sev-warning",
+            "badge sev-warning",
+            "badge sev-warning",
+            "badge sev-unknown"
+        ]
+    );
+    let findings = doctor["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 8);
+    // The stuck task with the OOMKill that explains it, as one finding.
+    let stuck = &findings[0];
+    assert_eq!(stuck["rule"], "task-stuck");
+    assert_eq!(stuck["class"], "panel finding sev-critical");
+    assert_eq!(stuck["badge"], "critical");
+    assert_eq!(
+        stuck["heading"],
+        "1. backup before-k8s-upgrade-1124 InProgress for 9h57m49s (bound 2h) after csdr-velero was OOMKilled at 2026-11-24T23:09:47Z"
+    );
+    assert_eq!(
+        stuck["fields"][0],
+        json!(["Object", "csdr/ApplicationBackup/before-k8s-upgrade-1124"])
+    );
+    assert_eq!(stuck["links"][0], "#/backup/csdr/before-k8s-upgrade-1124");
+    let pod = "csdr/Pod/csdr-velero-7f9c5d8b6d-8kx2p";
+    assert_eq!(
+        stuck["evidence"],
+        json!([
+            [
+                "2026-11-24 23:02:11Z",
+                "csdr/ApplicationBackup/before-k8s-upgrade-1124",
+                "phase InProgress"
+            ],
+            [
+                "2026-11-24 23:06:27Z",
+                "csdr/Backup/before-k8s-upgrade-1124",
+                "velero twin phase Failed: found a backup with status \"InProgress\" during the server starting, mark it as \"Failed\""
+            ],
+            [
+                "2026-11-24 23:09:47Z",
+                pod,
+                "container velero restarted 2 time(s); last terminated OOMKilled (exit code 137) at 2026-11-24T23:09:47Z; memory limit 2Gi"
+            ],
+            [
+                "2026-11-24 23:09:56Z",
+                pod,
+                "Warning event BackOff ×2 since 2026-11-24T23:09:48Z: Back-off restarting failed container velero in pod csdr-velero-7f9c5d8b6d-8kx2p_csdr(233e3fa3-1c8d-4d1e-8386-91e3490057d8)"
+            ],
+        ])
+    );
+    let patch = "kubectl -n csdr patch deployment csdr-velero --patch '{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"velero\",\"resources\":{\"limits\":{\"memory\":\"4Gi\"}}}]}}}}'";
+    assert_eq!(
+        stuck["fix"][0],
+        json!({
+            "text": "Raise the memory limit of csdr-velero (container velero) from 2Gi to 4Gi.",
+            "commands": [patch],
+            "buttons": ["Copy"],
+        })
+    );
+    assert_eq!(stuck["fix"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        stuck["fix"][2]["commands"],
+        json!([
+            "kubectl -n csdr describe applicationbackup before-k8s-upgrade-1124",
+            "kubectl -n csdr exec deploy/csdr-velero -c velero -- ./velero describe backup before-k8s-upgrade-1124 --details"
+        ])
+    );
+    // The copy button puts the exact command on the clipboard.
+    let copied = &doctor["steps"][0];
+    assert_eq!(copied["clipboard"], patch);
+    assert_eq!(
+        copied["findings"][0]["fix"][0]["buttons"],
+        json!(["Copied"])
+    );
+    // The vault finding lists the tasks and the schedule its failure broke.
+    let vault = &findings[2];
+    assert_eq!(vault["rule"], "vault-access-denied");
+    assert_eq!(
+        vault["affected"],
+        json!([
+            "csdr/ApplicationBackup/orders-frequent-20261124173000",
+            "csdr/ApplicationBackup/orders-frequent-20261125000000",
+            "csdr/ApplicationBackup/orders-frequent-20261125063000",
+            "csdr/ApplicationBackup/orders-hotfix-1124",
+            "csdr/BackupSchedule/orders-frequent"
+        ])
+    );
+    assert_eq!(findings[7]["class"], "panel finding sev-unknown");
+
     let component = find(&pages, "ack-component");
     assert_eq!(component["h1"], "Component csdr-velero Health");
     let pods = table(component, "pods");
@@ -530,6 +668,7 @@ fn velero_example_in_a_browser() {
             page("velero-addons", "#/addons"),
             page("velero-health", "#/health"),
             page("velero-missing-location", "#/backuplocation/velero/offsite"),
+            page("velero-doctor", "#/doctor"),
         ],
         Some(&shots),
     );
@@ -601,6 +740,21 @@ fn velero_example_in_a_browser() {
             "every-6h-apps-20261125062431",
             "gitea-adhoc-1125"
         ]
+    );
+
+    // The doctor page lists the same findings as `doctor` (tests/doctor_cli.rs has them).
+    let doctor = find(&pages, "velero-doctor");
+    let rules = column(table(doctor, "findings"), "Rule");
+    let shown: Vec<&str> = doctor["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, shown);
+    assert!(
+        rules.contains(&"backup-vault-missing".to_string()),
+        "{rules:?}"
     );
 
     // A vault only a task names: the page says so and still lists the task.
@@ -734,6 +888,7 @@ fn hostile_names_are_shown_as_text_and_never_run() {
                 "schedule",
                 &format!("#/schedule/{ns}/{}", uri_component(schedule)),
             ),
+            page("doctor", "#/doctor"),
         ],
         None,
     );
@@ -771,4 +926,7 @@ fn hostile_names_are_shown_as_text_and_never_run() {
         find(&pages, "schedule")["h1"],
         format!("Schedule {schedule} Enabled")
     );
+    // The doctor's findings name the hostile objects as text.
+    assert!(text("doctor").contains(task), "{}", text("doctor"));
+    assert!(text("doctor").contains(message));
 }

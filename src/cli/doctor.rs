@@ -20,6 +20,16 @@ pub struct DoctorArgs {
     /// (`all` lists every rule).
     #[arg(long, value_name = "RULE")]
     pub explain: Option<String>,
+    /// Also probe every vault's bucket (as `backupscope probe` does, with the same options)
+    /// and use the results as evidence: a vault the cluster calls Available whose bucket fails
+    /// the probe becomes a finding (vault-probe-failing).
+    #[arg(long)]
+    pub probe: bool,
+    #[command(flatten)]
+    pub vault: super::probe::VaultArgs,
+    /// Vaults probed at once (with --probe).
+    #[arg(long, default_value_t = 16)]
+    pub probe_concurrency: usize,
 }
 
 pub async fn run(args: DoctorArgs) -> anyhow::Result<String> {
@@ -29,9 +39,19 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<String> {
     let loaded = super::load(&args.source)
         .await
         .map_err(|e| Exit::failed(2, e.context("doctor could not read the backup center")))?;
+    let probes = if args.probe {
+        let vaults: Vec<_> = loaded.center().vaults().cloned().collect();
+        super::probe::probe_all(&vaults, &args.vault, args.probe_concurrency)
+            .await
+            .map_err(|e| Exit::failed(2, e.context("doctor --probe could not probe the vaults")))?
+    } else {
+        Vec::new()
+    };
     let facts = ClusterFacts {
         kubernetes_version: kubernetes_version(&args.source).await,
-    };
+        ..ClusterFacts::default()
+    }
+    .with_probes(probes);
     let report = DoctorReport::build(&loaded.center(), &facts);
     let out = report.render(args.output).map_err(|e| Exit::failed(2, e))?;
     if report.worst() >= Severity::Warning {

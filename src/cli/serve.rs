@@ -16,7 +16,7 @@ use clap::Args;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 #[derive(Debug, Args)]
@@ -112,8 +112,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
         .as_deref()
         .map(web::Token::from_file)
         .transpose()?;
+    // The doctor's version checks read it; a live API server is asked once it answers.
+    let kubernetes_version: Arc<OnceLock<String>> = Arc::default();
     let client = match &args.source.snapshot {
-        Some(_) => {
+        Some(path) => {
+            if let Some(v) = super::doctor::snapshot_version(path) {
+                let _ = kubernetes_version.set(v);
+            }
             let loaded = super::load(&args.source).await?;
             if let Ok(mut inv) = inventory.write() {
                 *inv = loaded.inventory;
@@ -143,6 +148,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
             inventory.clone(),
             args.source.engine.engine(),
         )?);
+        tasks.push(tokio::spawn(ask_version(
+            client.clone(),
+            kubernetes_version.clone(),
+        )));
         let h = Arc::new(SourceHealth::new());
         tasks.push(tokio::spawn(live::follow(
             client,
@@ -161,13 +170,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
         })
         .with_vault_board(vault_board),
     );
-    let state = AppState::new(
+    let mut state = AppState::new(
         inventory,
         health,
         collector,
         args.source.engine.engine(),
         args.source.now,
     );
+    state.kubernetes_version = kubernetes_version;
     if let Some(url) = &args.remote_write_url {
         let mut config = RemoteWriteConfig::new(url.clone());
         config.headers = args.remote_write_header.clone();
@@ -192,6 +202,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<String> {
         t.abort();
     }
     Ok(String::new())
+}
+
+/// Asks the API server for its version until it answers (every 30 s), for the doctor.
+async fn ask_version(client: kube::Client, into: Arc<OnceLock<String>>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        match client.apiserver_version().await {
+            Ok(v) => {
+                let _ = into.set(v.git_version);
+                return;
+            }
+            Err(error) => tracing::debug!(error = %error, "asking the API server's version failed"),
+        }
+    }
 }
 
 async fn push_loop(state: AppState, mut writer: RemoteWriter, every: Duration) {

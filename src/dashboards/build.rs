@@ -285,6 +285,30 @@ pub fn state_column(column: &str, colours: &[(&str, String)]) -> Override {
     )
 }
 
+/// A 0/1 column shown as words: 1 as `yes`, 0 as `no`, each coloured by the severity of its
+/// word (`center::severity_of_word`).
+pub fn flag_column(column: &str, yes: &str, no: &str) -> Override {
+    let coloured = |word: &str| {
+        colour(crate::center::severity_of_word(word).unwrap_or(Severity::Unknown)).to_string()
+    };
+    Override::by_name(
+        column,
+        vec![
+            Property::new(
+                "mappings",
+                json!([{ "type": "value", "options": {
+                    "1": { "color": coloured(yes), "index": 0, "text": yes },
+                    "0": { "color": coloured(no), "index": 1, "text": no }
+                }}]),
+            ),
+            Property::new(
+                "custom.cellOptions",
+                json!({ "type": "color-background", "mode": "basic" }),
+            ),
+        ],
+    )
+}
+
 /// A numeric column with a unit.
 pub fn unit_column(column: &str, unit: &str) -> Override {
     Override::by_name(column, vec![Property::new("unit", Value::from(unit))])
@@ -591,6 +615,24 @@ mod tests {
                 ("InProgress", "light-orange".to_string()),
                 ("Unknown", "text".to_string()),
             ]
+        );
+    }
+
+    #[test]
+    fn flag_columns_show_words_in_their_severity() {
+        let o = serde_json::to_value(flag_column("Probe", "Available", "Unavailable")).unwrap();
+        assert_eq!(
+            o["properties"][0]["value"],
+            json!([{ "type": "value", "options": {
+                "1": { "color": "green", "index": 0, "text": "Available" },
+                "0": { "color": "red", "index": 1, "text": "Unavailable" }
+            }}])
+        );
+        // A word no vocabulary grades is Unknown: the theme's text colour.
+        let o = serde_json::to_value(flag_column("X", "yes", "no")).unwrap();
+        assert_eq!(
+            o["properties"][0]["value"][0]["options"]["1"]["color"],
+            "text"
         );
     }
 

@@ -7,6 +7,7 @@ use crate::model::{
     BackupType, Engine, RestoreTask, Schedule, SchedulePhase, TaskPhase, Vault, VaultPhase, cadence,
 };
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// A vault (BackupLocation / BackupStorageLocation).
 pub fn vault(obj: &Value, engine: Engine) -> Vault {
@@ -31,7 +32,34 @@ pub fn vault(obj: &Value, engine: Engine) -> Vault {
         default: fields::boolean(obj, &["spec", "default"]).unwrap_or(false),
         access_mode: string(obj, &["spec", "accessMode"]),
         credential_secret: string(obj, &["spec", "credential", "name"]),
+        config: config(obj),
     }
+}
+
+/// `spec.config` as strings (Velero's type is map[string]string; hand-written YAML may leave
+/// `true` unquoted). A key that names a secret, password, token or access key is dropped:
+/// providers keep credentials in the Secret, and backupscope never holds one.
+fn config(obj: &Value) -> BTreeMap<String, String> {
+    let Some(Value::Object(map)) = fields::at(obj, &["spec", "config"]) else {
+        return BTreeMap::new();
+    };
+    map.iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !["secret", "password", "token", "accesskey", "access_key"]
+                .iter()
+                .any(|w| k.contains(w))
+        })
+        .filter_map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            Some((k.clone(), v))
+        })
+        .collect()
 }
 
 /// A schedule; `vault` and `backup_type` come from the dialect, which knows its template.
@@ -102,5 +130,54 @@ pub fn failure_message(obj: &Value) -> String {
         (_, true) => reason,
         (true, false) => format!("validation failed: {validation}"),
         (false, false) => format!("{reason}; validation failed: {validation}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn vault_config_keeps_settings_and_drops_what_could_be_a_secret() {
+        let bsl = json!({
+            "metadata": {"name": "minio", "namespace": "velero"},
+            "spec": {
+                "provider": "aws",
+                "objectStorage": {"bucket": "b"},
+                "config": {
+                    "region": "us-east-1",
+                    "s3Url": "https://minio:9000",
+                    "s3ForcePathStyle": true,
+                    "checksumAlgorithm": "",
+                    "maxRetries": 3,
+                    "nested": {"x": 1},
+                    "secretAccessKey": "never",
+                    "sessionToken": "never",
+                    "password": "never",
+                },
+                "credential": {"name": "cloud", "key": "cloud"},
+            },
+        });
+        let v = vault(&bsl, Engine::Velero);
+        let got: Vec<(&str, &str)> = v
+            .config
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("checksumAlgorithm", ""),
+                ("maxRetries", "3"),
+                ("region", "us-east-1"),
+                ("s3ForcePathStyle", "true"),
+                ("s3Url", "https://minio:9000"),
+            ]
+        );
+        assert_eq!(v.credential_secret, "cloud");
+        // No config at all, or not a map: empty.
+        let bare = json!({"metadata": {"name": "x"}, "spec": {"config": "odd"}});
+        assert!(vault(&bare, Engine::Ack).config.is_empty());
     }
 }

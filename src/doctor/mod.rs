@@ -9,6 +9,7 @@ mod catalogue;
 mod commands;
 mod components;
 mod interrupted;
+mod probes;
 mod rules;
 mod schedules;
 mod tasks;
@@ -33,6 +34,7 @@ pub fn diagnose(center: &BackupCenter, facts: &ClusterFacts) -> Vec<Finding> {
     };
     // Root causes first: each claims the tasks, schedules and components it explains.
     vaults::unavailable(&mut d);
+    probes::failing(&mut d);
     tasks::missing_vaults(&mut d);
     interrupted::server_restarts(&mut d);
     interrupted::stuck(&mut d);

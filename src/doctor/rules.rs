@@ -70,6 +70,18 @@ failed tasks and schedules like the other vault rules.";
 the controller never got to it (not running, or it cannot read the vault's spec). A vault just \
 created (InProgress for seconds) does not fire. Warning.";
 
+    "vault-probe-failing", "both", "Vault not Unavailable in the cluster, but its bucket fails the probe",
+    "Fires for a vault the cluster calls Available (or InProgress, or an unknown phase) whose \
+bucket fails backupscope's own probe: serve's periodic probe (--probe-interval) or `doctor \
+--probe`, listing at the prefix root as Velero's validation does, with the endpoint and \
+credentials handed to backupscope (--vault-endpoint, --vault-root, --vault-credentials, the \
+environment, spec.config). The probe's failure class (access_denied, no_such_bucket, network, \
+timeout, tls, invalid_layout, other), provider error code and time are the evidence; the cause \
+says what each class means and that backupscope's access may differ from the cluster's. \
+invalid_layout is what Velero marks Unavailable at its next validation. Without a probe the rule \
+says nothing. Every other vault finding shows the last probe as evidence too. Critical \
+(the alert BackupCenterVaultProbeFailing is critical as well).";
+
     "backup-vault-missing", "both", "Backup tasks name a vault that does not exist",
     "Fires once per (namespace, vault name) that backup tasks name but no vault object has. Velero \
 rejects such a backup with FailedValidation; completed backups of a deleted vault cannot be \

@@ -160,6 +160,9 @@ fn unavailable_finding(
         ));
     }
     ev.extend(d.events(&object));
+    if let Some(p) = super::probes::last_probe(d, vault) {
+        ev.push(super::probes::probe_evidence(p, &object));
+    }
 
     // Tasks that failed because of the vault.
     let mut affected = Vec::new();
@@ -444,6 +447,10 @@ pub fn never_validated(d: &mut Diagnosis) {
             continue;
         }
         let object = vault_ref(vault);
+        // A failing probe already named it (vault-probe-failing).
+        if d.is_claimed(&object) {
+            continue;
+        }
         let controller = match vault.engine {
             Engine::Ack => format!(
                 "kubectl -n {} logs deploy/csdr-controller",
@@ -461,6 +468,9 @@ pub fn never_validated(d: &mut Diagnosis) {
             ),
         )];
         ev.extend(d.events(&object));
+        if let Some(p) = super::probes::last_probe(d, vault) {
+            ev.push(super::probes::probe_evidence(p, &object));
+        }
         found.push(Finding {
             rule: "vault-never-validated",
             severity: Severity::Warning,

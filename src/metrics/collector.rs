@@ -42,6 +42,8 @@ pub struct Collector {
 #[derive(Debug)]
 struct DoctorCounts {
     at: Timestamp,
+    /// The vault probe round the findings saw: a new round diagnoses again.
+    probe_round: u64,
     counts: Vec<((String, &'static str, &'static str), u64)>,
 }
 
@@ -149,6 +151,11 @@ impl Collector {
         self
     }
 
+    /// The board of serve's vault probes, when it runs them.
+    pub fn vault_board(&self) -> Option<&std::sync::Arc<crate::vault::Board>> {
+        self.vaults.as_ref()
+    }
+
     /// Writes every family: the backup center's, then backupscope's own. `health` is the live
     /// source's; `None` for a snapshot, which reports one `snapshot` source that is up.
     pub fn collect<S: MetricSink>(
@@ -210,7 +217,7 @@ impl Collector {
         if let Some(board) = &self.vaults {
             vault_probes(board, &mut out);
         }
-        doctor_findings(&self.doctor, center, &mut out);
+        doctor_findings(&self.doctor, center, self.vaults.as_deref(), &mut out);
         let series = std::mem::take(&mut out.series);
         out.family(&f::SERIES);
         for (name, n) in &series {
@@ -318,6 +325,11 @@ fn vault_probes<S: MetricSink>(board: &crate::vault::Board, out: &mut Counting<S
     }
 }
 
+/// The latest probe of every vault, copied under the board's short lock.
+pub fn probes_of(board: &crate::vault::Board) -> Vec<crate::vault::ProbeResult> {
+    board.read().probes.values().cloned().collect()
+}
+
 /// `backupcenter_doctor_findings`: the doctor depends on the clock (stuck tasks, RPO), so it
 /// runs with backupscope's own families, not in the center output cached per revision. Its
 /// thresholds are minutes to hours and alerts wait longer than that, so counts are reused for
@@ -325,18 +337,25 @@ fn vault_probes<S: MetricSink>(board: &crate::vault::Board, out: &mut Counting<S
 fn doctor_findings<S: MetricSink>(
     cache: &Mutex<Option<DoctorCounts>>,
     center: &BackupCenter,
+    board: Option<&crate::vault::Board>,
     out: &mut Counting<S>,
 ) {
     const REUSE_SECONDS: i64 = 60;
     let mut cache = cache
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let fresh = cache
-        .as_ref()
-        .is_some_and(|c| (center.now.as_second() - c.at.as_second()).abs() < REUSE_SECONDS);
+    let probe_round = board
+        .and_then(|b| b.read().last_round)
+        .map_or(0, |r| r.number);
+    let fresh = cache.as_ref().is_some_and(|c| {
+        (center.now.as_second() - c.at.as_second()).abs() < REUSE_SECONDS
+            && c.probe_round == probe_round
+    });
     if !fresh {
         let mut counts: BTreeMap<(String, &'static str, &'static str), u64> = BTreeMap::new();
-        for finding in crate::doctor::diagnose(center, &Default::default()) {
+        let facts = crate::report::doctor::ClusterFacts::default()
+            .with_probes(board.map(probes_of).unwrap_or_default());
+        for finding in crate::doctor::diagnose(center, &facts) {
             let key = (
                 finding.object.namespace,
                 finding.rule,
@@ -346,6 +365,7 @@ fn doctor_findings<S: MetricSink>(
         }
         *cache = Some(DoctorCounts {
             at: center.now,
+            probe_round,
             counts: counts.into_iter().collect(),
         });
     }

@@ -21,6 +21,7 @@ pub use workload::{
 };
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 pub type Timestamp = jiff::Timestamp;
 
@@ -63,6 +64,9 @@ pub struct Vault {
     pub access_mode: String,
     /// Name of the Secret holding the credentials; never its content.
     pub credential_secret: String,
+    /// `spec.config` (provider settings: `region`, `s3Url`, `s3ForcePathStyle`, `network`,
+    /// ...), scalars as strings; keys that could hold a secret are left out.
+    pub config: BTreeMap<String, String>,
 }
 
 /// Evidence about where a backup's volume data went, collected from the task itself; the

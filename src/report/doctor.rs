@@ -5,7 +5,9 @@
 
 use crate::center::{BackupCenter, Severity};
 use crate::model::Timestamp;
+use crate::vault::{ProbeResult, VaultKey};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// An object a finding is about or points at, as `kubectl -n NAMESPACE get KIND NAME` names it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -85,6 +87,24 @@ pub struct ClusterFacts {
     /// `serverVersion.gitVersion` (e.g. `v1.33.3-aliyun.1`), when the source shows it: the live
     /// API server, or a `kubectl version -o json` file in a snapshot.
     pub kubernetes_version: Option<String>,
+    /// backupscope's last probe of each vault's bucket (serve's periodic probe, or
+    /// `doctor --probe`); empty when none ran.
+    #[serde(skip)]
+    pub probes: BTreeMap<VaultKey, ProbeResult>,
+}
+
+impl ClusterFacts {
+    /// Adds probe results, keyed by their vault.
+    pub fn with_probes(mut self, probes: impl IntoIterator<Item = ProbeResult>) -> Self {
+        for p in probes {
+            let key = VaultKey {
+                namespace: p.namespace.clone(),
+                name: p.backup_location.clone(),
+            };
+            self.probes.insert(key, p);
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -179,7 +179,8 @@ impl OpenError {
 }
 
 /// Opens the vault's bucket. Overrides win over the spec: `--vault-endpoint` for this vault,
-/// then `--vault-root`, then the provider's own endpoint.
+/// then `--vault-root`, then the endpoint the spec names (`spec.config.s3Url`), then the
+/// provider's own endpoint.
 pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
     let key = VaultKey::of(vault);
     if vault.bucket.trim().is_empty() {
@@ -208,21 +209,22 @@ pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
             let store = local(Path::new(dir))?;
             return Ok(at(Backend::File, store, format!("file://{dir}/{prefix}")));
         }
-        let plain = url.starts_with("http://");
-        if !plain && !url.starts_with("https://") {
-            return Err(OpenError::EndpointUrl {
-                url: url.to_string(),
-                reason: "expected http://, https:// or file://",
-            });
-        }
-        if url.contains('@') {
-            return Err(OpenError::EndpointUrl {
-                url: "(hidden: it holds credentials)".into(),
-                reason: "credentials in the URL are not supported; use --vault-credentials",
-            });
-        }
+        endpoint::check_url(url).map_err(|reason| OpenError::EndpointUrl {
+            url: endpoint::shown_url(url),
+            // file:// was taken above.
+            reason: if reason == endpoint::NOT_HTTP {
+                "expected http://, https:// or file://"
+            } else {
+                reason
+            },
+        })?;
         let oss = Backend::of_provider(&vault.provider) == Some(Backend::Oss);
-        let store = s3(vault, access, credentials.as_ref(), oss, Some((url, true)))?;
+        let e = endpoint::S3Endpoint {
+            url: url.to_string(),
+            path_style: true,
+            skip_tls_verify: false,
+        };
+        let store = s3(vault, access, credentials.as_ref(), oss, Some(&e))?;
         let location = format!("s3://{}/{} ({url})", vault.bucket, prefix);
         return Ok(at(Backend::S3, store, location));
     }
@@ -238,18 +240,35 @@ pub fn open(vault: &Vault, access: &Access) -> Result<VaultStore, OpenError> {
     let backend = Backend::of_provider(&vault.provider)
         .ok_or_else(|| OpenError::Provider(vault.provider.clone()))?;
     let store: Arc<dyn ObjectStore> = match backend {
-        Backend::S3 => s3(vault, access, credentials.as_ref(), false, None)?,
+        Backend::S3 => match endpoint::s3_from_config(&vault.config)? {
+            // A MinIO/Ceph/... vault: where its BSL says (spec.config.s3Url).
+            Some(e) => {
+                let store = s3(vault, access, credentials.as_ref(), false, Some(&e))?;
+                let location = format!(
+                    "s3://{}/{} ({}{})",
+                    vault.bucket,
+                    prefix,
+                    e.url,
+                    if e.skip_tls_verify {
+                        ", certificate not verified"
+                    } else {
+                        ""
+                    }
+                );
+                return Ok(at(Backend::S3, store, location));
+            }
+            None => s3(vault, access, credentials.as_ref(), false, None)?,
+        },
         Backend::Oss => {
             let network = OssNetwork::parse(&vault.network_policy)?;
             let host = endpoint::oss_endpoint(&vault.region, network)?;
             let url = endpoint::virtual_hosted(&host, &vault.bucket);
-            let store = s3(
-                vault,
-                access,
-                credentials.as_ref(),
-                true,
-                Some((&url, false)),
-            )?;
+            let e = endpoint::S3Endpoint {
+                url: url.clone(),
+                path_style: false,
+                skip_tls_verify: false,
+            };
+            let store = s3(vault, access, credentials.as_ref(), true, Some(&e))?;
             let location = format!("oss://{}/{} ({url})", vault.bucket, prefix);
             return Ok(at(Backend::Oss, store, location));
         }
@@ -307,18 +326,22 @@ fn env(keys: &[&str]) -> Option<Secret> {
         .map(Secret::new)
 }
 
-/// S3 and S3-compatible stores (OSS through its S3 API). `endpoint` is `(url, path_style)`.
+/// S3 and S3-compatible stores (OSS through its S3 API), at `endpoint` when given.
 fn s3(
     vault: &Vault,
     access: &Access,
     file: Option<&CredentialFile>,
     oss: bool,
-    endpoint: Option<(&str, bool)>,
+    endpoint: Option<&endpoint::S3Endpoint>,
 ) -> Result<Arc<dyn ObjectStore>, OpenError> {
     let backend = if oss { "oss" } else { "s3" };
+    let transport = match endpoint {
+        Some(e) if e.skip_tls_verify => Arc::new(access.transport.skipping_verification()),
+        _ => access.transport.clone(),
+    };
     let mut b = AmazonS3Builder::from_env()
         .with_bucket_name(&vault.bucket)
-        .with_http_connector(Connector(access.transport.clone()))
+        .with_http_connector(Connector(transport))
         .with_retry(retry(access));
     let region = vault.region.trim();
     let region = region.strip_prefix("oss-").unwrap_or(region);
@@ -328,11 +351,11 @@ fn s3(
         b = b.with_region("us-east-1");
     }
     let mut allow_http = false;
-    if let Some((url, path_style)) = endpoint {
-        allow_http = url.starts_with("http://");
+    if let Some(e) = endpoint {
+        allow_http = e.url.starts_with("http://");
         b = b
-            .with_endpoint(url)
-            .with_virtual_hosted_style_request(!path_style);
+            .with_endpoint(&e.url)
+            .with_virtual_hosted_style_request(!e.path_style);
     }
     b = b.with_client_options(options(access, allow_http));
     // The file the user named wins over the environment; OSS keys have their own names.
@@ -457,6 +480,7 @@ mod tests {
             default: false,
             access_mode: String::new(),
             credential_secret: "secret-name".into(),
+            config: Default::default(),
         }
     }
 
@@ -534,6 +558,49 @@ mod tests {
             open(&vault("aws", "", ""), &a),
             Err(OpenError::EndpointUrl { .. })
         ));
+    }
+
+    #[test]
+    fn the_bsl_s3url_is_the_endpoint_unless_a_flag_says_otherwise() {
+        let mut v = vault("aws", "us-east-1", "");
+        v.config = [
+            ("region", "us-east-1"),
+            ("s3ForcePathStyle", "true"),
+            ("s3Url", "http://127.0.0.1:9000"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let s = open(&v, &access()).unwrap();
+        assert_eq!(s.backend, Backend::S3);
+        assert_eq!(
+            s.location,
+            "s3://cnfs-oss-b/ack-prod (http://127.0.0.1:9000)"
+        );
+        // --vault-endpoint wins over the spec.
+        let mut a = access();
+        a.endpoints = vec![parse_override("v=http://127.0.0.1:9001").unwrap()];
+        assert_eq!(
+            open(&v, &a).unwrap().location,
+            "s3://cnfs-oss-b/ack-prod (http://127.0.0.1:9001)"
+        );
+        // So does --vault-root.
+        let dir = std::env::temp_dir();
+        let mut a = access();
+        a.root = Some(dir.clone());
+        v.bucket = ".".into();
+        assert_eq!(open(&v, &a).unwrap().backend, Backend::File);
+        // Without s3Url, AWS itself.
+        let plain = open(&vault("aws", "us-east-1", ""), &access()).unwrap();
+        assert_eq!(plain.location, "s3://cnfs-oss-b/ack-prod");
+        // A bad s3Url is the vault's error, named after the field.
+        v.bucket = "b".into();
+        v.config.insert("s3Url".into(), "minio:9000".into());
+        let err = open(&v, &access()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "spec.config.s3Url \"minio:9000\": expected http:// or https://"
+        );
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! Where a vault's bucket answers. Alibaba OSS speaks the S3 protocol at
 //! `oss-<region>[-internal].aliyuncs.com` (virtual-hosted style only: OSS refuses path-style
 //! requests); ACK's `spec.config.network` picks the VPC-internal or the public endpoint.
+//! S3-compatible vaults (MinIO, Ceph, ...) name theirs in the BSL's `spec.config.s3Url`, with
+//! `s3ForcePathStyle`, as Velero's AWS plugin reads them.
+
+use std::collections::BTreeMap;
 
 /// OSS regions (region ids as ACK writes them in `spec.config.region`). An id outside this
 /// list still gets an endpoint built by the same rule, so a new region works before we know it.
@@ -67,6 +71,80 @@ pub enum EndpointError {
     Region(String),
     #[error("spec.config.network {0:?} is neither internal nor public")]
     Network(String),
+    #[error("spec.config.s3Url {url:?}: {reason}")]
+    S3Url { url: String, reason: &'static str },
+    #[error("spec.config.{key} {value:?} is neither true nor false")]
+    Flag { key: &'static str, value: String },
+}
+
+/// An S3 endpoint: the URL and whether requests put the bucket in the path (`url/bucket/key`)
+/// rather than in the host name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Endpoint {
+    pub url: String,
+    pub path_style: bool,
+    /// `insecureSkipTLSVerify`: accept any certificate (a self-signed MinIO), as Velero does.
+    pub skip_tls_verify: bool,
+}
+
+pub const NOT_HTTP: &str = "expected http:// or https://";
+
+/// A URL as messages may show it: hidden when it holds credentials.
+pub fn shown_url(url: &str) -> String {
+    if url.contains('@') {
+        "(hidden: it holds credentials)".into()
+    } else {
+        url.to_string()
+    }
+}
+
+/// Checks an endpoint URL someone wrote (a BSL's s3Url, `--vault-endpoint`): http or https,
+/// and no credentials in it (they would end up in messages and logs).
+pub fn check_url(url: &str) -> Result<(), &'static str> {
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(NOT_HTTP);
+    }
+    if url.contains('@') {
+        return Err("credentials in the URL are not supported; use --vault-credentials");
+    }
+    Ok(())
+}
+
+/// The endpoint a vault's `spec.config` names (`s3Url`, `s3ForcePathStyle`); `None` when it
+/// names none (then the provider's own endpoint applies). Velero parses s3ForcePathStyle with Go's
+/// strconv.ParseBool and defaults it to false (virtual-hosted style).
+pub fn s3_from_config(
+    config: &BTreeMap<String, String>,
+) -> Result<Option<S3Endpoint>, EndpointError> {
+    let Some(url) = config
+        .get("s3Url")
+        .map(|u| u.trim())
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    check_url(url).map_err(|reason| EndpointError::S3Url {
+        url: shown_url(url),
+        reason,
+    })?;
+    Ok(Some(S3Endpoint {
+        url: url.trim_end_matches('/').to_string(),
+        path_style: flag(config, "s3ForcePathStyle")?,
+        skip_tls_verify: flag(config, "insecureSkipTLSVerify")?,
+    }))
+}
+
+/// A boolean of spec.config as Go's strconv.ParseBool reads it; absent or empty is false.
+fn flag(config: &BTreeMap<String, String>, key: &'static str) -> Result<bool, EndpointError> {
+    match config.get(key).map(|s| s.trim()) {
+        None | Some("") => Ok(false),
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
+        Some(other) => Err(EndpointError::Flag {
+            key,
+            value: other.to_string(),
+        }),
+    }
 }
 
 /// The OSS S3-compatible endpoint (`https://host`) for a region and network.
@@ -154,6 +232,90 @@ mod tests {
         assert_eq!(
             virtual_hosted("https://oss-cn-hangzhou.aliyuncs.com", "cnfs-oss-x"),
             "https://cnfs-oss-x.oss-cn-hangzhou.aliyuncs.com"
+        );
+    }
+
+    fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn s3_endpoint_from_the_bsl_config() {
+        let minio = config(&[
+            ("region", "us-east-1"),
+            ("s3ForcePathStyle", "true"),
+            ("s3Url", "https://minio.storage.corp.example:9000/"),
+        ]);
+        assert_eq!(
+            s3_from_config(&minio),
+            Ok(Some(S3Endpoint {
+                url: "https://minio.storage.corp.example:9000".into(),
+                path_style: true,
+                skip_tls_verify: false,
+            }))
+        );
+        // Velero's default is virtual-hosted style; ParseBool spellings are accepted.
+        for (flag, path_style) in [
+            (None, false),
+            (Some("false"), false),
+            (Some("1"), true),
+            (Some("T"), true),
+            (Some("F"), false),
+        ] {
+            let mut c = config(&[("s3Url", "http://127.0.0.1:9000")]);
+            if let Some(f) = flag {
+                c.insert("s3ForcePathStyle".into(), f.into());
+            }
+            assert_eq!(
+                s3_from_config(&c).unwrap().map(|e| e.path_style),
+                Some(path_style),
+                "{flag:?}"
+            );
+        }
+        // No s3Url (AWS itself), or an empty one: the provider's endpoint.
+        assert_eq!(
+            s3_from_config(&config(&[("region", "eu-central-1")])),
+            Ok(None)
+        );
+        assert_eq!(s3_from_config(&config(&[("s3Url", " ")])), Ok(None));
+    }
+
+    #[test]
+    fn bad_s3_config_is_an_error_that_hides_credentials() {
+        assert_eq!(
+            s3_from_config(&config(&[("s3Url", "minio:9000")])),
+            Err(EndpointError::S3Url {
+                url: "minio:9000".into(),
+                reason: "expected http:// or https://"
+            })
+        );
+        let err = s3_from_config(&config(&[("s3Url", "https://key:pw@minio:9000")])).unwrap_err();
+        assert!(!err.to_string().contains("pw"), "{err}");
+        assert_eq!(
+            s3_from_config(&config(&[
+                ("s3Url", "https://m:9000"),
+                ("s3ForcePathStyle", "yes")
+            ])),
+            Err(EndpointError::Flag {
+                key: "s3ForcePathStyle",
+                value: "yes".into()
+            })
+        );
+        let mut c = config(&[
+            ("s3Url", "https://m:9000"),
+            ("insecureSkipTLSVerify", "true"),
+        ]);
+        assert_eq!(
+            s3_from_config(&c).unwrap().map(|e| e.skip_tls_verify),
+            Some(true)
+        );
+        c.insert("insecureSkipTLSVerify".into(), "maybe".into());
+        assert_eq!(
+            s3_from_config(&c).unwrap_err().to_string(),
+            "spec.config.insecureSkipTLSVerify \"maybe\" is neither true nor false"
         );
     }
 

@@ -31,10 +31,15 @@ pub struct TransportError {
     pub message: String,
 }
 
+type HyperClient = Client<HttpsConnector<HttpConnector>, HttpRequestBody>;
+
 /// The hyper client every vault store sends its requests with.
 #[derive(Clone)]
 pub struct Transport {
-    client: Client<HttpsConnector<HttpConnector>, HttpRequestBody>,
+    client: HyperClient,
+    /// For vaults whose spec sets `insecureSkipTLSVerify` (a self-signed MinIO): the probe
+    /// must see what Velero sees, or it would report a TLS failure Velero never has.
+    unverified: HyperClient,
 }
 
 impl std::fmt::Debug for Transport {
@@ -47,16 +52,105 @@ impl Transport {
     /// Builds the client; `https://` endpoints are checked against the system's root
     /// certificates, which must be loadable.
     pub fn new() -> std::io::Result<Self> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
+        let http = || {
+            let mut http = HttpConnector::new();
+            http.enforce_http(false);
+            http
+        };
         let connector = HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(tokio_rustls::rustls::crypto::ring::default_provider())?
             .https_or_http()
             .enable_http1()
-            .wrap_connector(http);
+            .wrap_connector(http());
+        let unverified = HttpsConnectorBuilder::new()
+            .with_tls_config(unverified_tls()?)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http());
         Ok(Transport {
             client: Client::builder(TokioExecutor::new()).build(connector),
+            unverified: Client::builder(TokioExecutor::new()).build(unverified),
         })
+    }
+
+    /// The same transport without certificate checks (`insecureSkipTLSVerify: "true"`).
+    pub fn skipping_verification(&self) -> Transport {
+        Transport {
+            client: self.unverified.clone(),
+            unverified: self.unverified.clone(),
+        }
+    }
+}
+
+/// A TLS client config that accepts any server certificate but still checks the handshake's
+/// signatures, as Go's `InsecureSkipVerify` does.
+fn unverified_tls() -> std::io::Result<tokio_rustls::rustls::ClientConfig> {
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    Ok(
+        tokio_rustls::rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(std::io::Error::other)?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth(),
+    )
+}
+
+#[derive(Debug)]
+struct AnyCertificate(Arc<tokio_rustls::rustls::crypto::CryptoProvider>);
+
+mod any_certificate {
+    use super::AnyCertificate;
+    use tokio_rustls::rustls::client::danger::{
+        HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
+    };
+    use tokio_rustls::rustls::crypto::{verify_tls12_signature, verify_tls13_signature};
+    use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use tokio_rustls::rustls::{DigitallySignedStruct, Error, SignatureScheme};
+
+    impl ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, Error> {
+            verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use crate::metrics::exposition;
 use crate::model::{Engine, Timestamp};
 use crate::report::describe::DescribeError;
 use crate::report::detail;
+use crate::report::doctor::DoctorReport;
 use crate::report::overview::{BackupHealth, BackupOverview};
 use crate::report::status::{self, ComponentRow, LocationRow};
 use crate::report::tasks::{TaskQuery, task_page};
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/schedules/{namespace}/{name}", get(schedule))
         .route("/api/v1/components", get(components))
         .route("/api/v1/components/{namespace}/{name}", get(component))
+        .route("/api/v1/doctor", get(doctor))
         .route("/api/v1/{*rest}", get(unknown))
 }
 
@@ -173,6 +175,7 @@ async fn index() -> Response {
                 "/api/v1/schedules/{namespace}/{name}",
                 "/api/v1/components",
                 "/api/v1/components/{namespace}/{name}",
+                "/api/v1/doctor",
             ],
         },
     )
@@ -312,6 +315,15 @@ async fn component(
 ) -> Response {
     respond(state, headers, move |center| {
         Ok(detail::component_detail(center, &namespace, &name)?)
+    })
+    .await
+}
+
+/// The findings of `backupscope doctor -o json`, from the same report type.
+async fn doctor(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let facts = state.cluster_facts();
+    respond(state, headers, move |center| {
+        Ok(DoctorReport::build(center, &facts))
     })
     .await
 }

@@ -12,13 +12,14 @@ use crate::inventory::Inventory;
 use crate::metrics::collector::Collector;
 use crate::metrics::exposition::{self, Format, TextEncoder};
 use crate::model::{Engine, Timestamp};
+use crate::report::doctor::ClusterFacts;
 use crate::source::health::SourceHealth;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 pub use auth::{AccessArgs, Token};
 pub use conn::Limits;
@@ -37,6 +38,9 @@ pub struct AppState {
     /// The backup-center part of the last rendering per format, reused while the inventory is
     /// unchanged (Prometheus servers of different versions may ask for different formats).
     pub cache: Arc<Mutex<Vec<Rendered>>>,
+    /// The cluster's Kubernetes version for the doctor's version checks, once known (a
+    /// snapshot's `kubectl version` file, or the live API server's answer).
+    pub kubernetes_version: Arc<OnceLock<String>>,
 }
 
 /// Rendered backup-center families of one inventory revision in one format.
@@ -62,7 +66,23 @@ impl AppState {
             engine,
             now,
             cache: Arc::default(),
+            kubernetes_version: Arc::default(),
         }
+    }
+
+    /// What the doctor knows beyond the inventory: the Kubernetes version and the latest
+    /// probe of each vault, when serve probes them.
+    pub fn cluster_facts(&self) -> ClusterFacts {
+        let probes = self
+            .collector
+            .vault_board()
+            .map(|b| crate::metrics::collector::probes_of(b))
+            .unwrap_or_default();
+        ClusterFacts {
+            kubernetes_version: self.kubernetes_version.get().cloned(),
+            ..ClusterFacts::default()
+        }
+        .with_probes(probes)
     }
 
     /// Renders all metrics into `buf` (appending) in the given format.

@@ -6,11 +6,13 @@
 // CONFIG: {"baseUrl": "http://127.0.0.1:PORT/", "screenshotDir": "DIR" | null,
 //          "pages": [{"name": "ack-locations", "hash": "#/locations",
 //                     "steps": [{"fill": ["#filter-locations", "shared"]}, {"click": "SELECTOR"},
-//                               {"wait": MS}]}]}
+//                               {"wait": MS}, {"clipboard": true}]}]}
 // Every page opens in a fresh tab. The report per page holds the title, the h1, every table
 // (headers, rows of cell texts, the row count line), the chart bars, the summary cards, and
 // everything that went wrong: console errors and warnings, uncaught exceptions, dialogs,
 // failed requests, CSP violations; and whether any planted script ran (window.__pwned).
+// The doctor's findings are reported one by one; a step with "clipboard" also reads back what
+// a copy button put on the clipboard.
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +52,21 @@ function collect() {
         width: Number(r.getAttribute('width')),
       })),
     })),
+    findings: [...main.querySelectorAll('[data-finding]')].map((f) => ({
+      rule: f.dataset.finding,
+      class: f.getAttribute('class'),
+      heading: text(f.querySelector('h2')),
+      badge: text(f.querySelector('.panel-head .badge')),
+      fields: [...f.querySelectorAll('dl.fields dt')].map((dt) => [text(dt), text(dt.nextElementSibling)]),
+      links: [...f.querySelectorAll('a')].map((a) => a.getAttribute('href')),
+      evidence: [...f.querySelectorAll('table.evidence tbody tr')].map((tr) => [...tr.children].map(text)),
+      affected: [...f.querySelectorAll('ul.affected li')].map(text),
+      fix: [...f.querySelectorAll('ol.fix > li')].map((li) => ({
+        text: text(li.querySelector('p')),
+        commands: [...li.querySelectorAll('[data-command] code')].map((c) => c.textContent),
+        buttons: [...li.querySelectorAll('[data-command] button')].map(text),
+      })),
+    })),
     cards: [...main.querySelectorAll('[data-card]')].map((c) => [c.dataset.card, text(c.querySelector('.n'))]),
     errors: [...main.querySelectorAll('.error')].map(text),
     filters: Object.fromEntries([...main.querySelectorAll('input[type=search]')].map((i) => [i.id, i.value])),
@@ -71,6 +88,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
   ],
   viewport: { width: 1440, height: 900 },
+  // So a test can read back what a copy button wrote.
+  permissions: ['clipboard-read', 'clipboard-write'],
   deviceScaleFactor: 1,
   // Starting Chromium on a loaded 2-core CI machine can take well over 30 s.
   timeout: 120000,
@@ -131,7 +150,9 @@ try {
       if (step.fill) await page.fill(step.fill[0], step.fill[1]);
       if (step.click) await page.click(step.click);
       await page.waitForTimeout(step.wait || STEP_SETTLE_MS);
-      entry.steps.push(await page.evaluate(collect));
+      const seen = await page.evaluate(collect);
+      if (step.clipboard) seen.clipboard = await page.evaluate(() => navigator.clipboard.readText());
+      entry.steps.push(seen);
     }
     report.pages.push(entry);
     await page.close();

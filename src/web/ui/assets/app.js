@@ -1,5 +1,5 @@
-// backupscope web UI: the four dashboards and a detail page per vault, task, schedule and
-// component, built from the JSON API (docs/api.md).
+// backupscope web UI: the four dashboards, the doctor's findings and a detail page per vault,
+// task, schedule and component, built from the JSON API (docs/api.md).
 //
 // Every value from the cluster is hostile input. The page is built only with
 // document.createElement / createElementNS, textContent and setAttribute on attributes that
@@ -474,6 +474,60 @@
     ], events, { sort: 0, desc: true, empty: 'No Warning events.', title: 'events' });
   }
 
+  // The detail page of an object a finding names, when the UI has one for its kind (the
+  // doctor names objects by their Kubernetes kind, per engine).
+  const KIND_PAGES = {
+    BackupLocation: 'backuplocation', BackupStorageLocation: 'backuplocation',
+    ApplicationBackup: 'backup', Backup: 'backup',
+    BackupSchedule: 'schedule', Schedule: 'schedule',
+  };
+
+  function objectRef(o) {
+    const text = (o.namespace ? o.namespace + '/' : '') + o.kind + '/' + o.name;
+    const page = KIND_PAGES[o.kind];
+    return page && o.namespace ? h('a', { href: route(page, o.namespace, o.name) }, text) : text;
+  }
+
+  // A shell command with a button that copies it (the clipboard needs a secure context; where
+  // it is refused, the command is selected so Ctrl+C copies it).
+  function command(text) {
+    const code = h('code', null, text);
+    const button = h('button', { type: 'button', class: 'plain copy', 'aria-label': 'Copy command' }, 'Copy');
+    button.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(text);
+        button.textContent = 'Copied';
+      } catch (e) {
+        const range = document.createRange();
+        range.selectNodeContents(code);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        button.textContent = 'Selected: press Ctrl+C';
+      }
+      setTimeout(() => { button.textContent = 'Copy'; }, 2000);
+    });
+    return h('div', { class: 'command', 'data-command': '' }, h('pre', null, '$ ', code), button);
+  }
+
+  function finding(f, i) {
+    return h('section', { class: 'panel finding sev-' + f.severity, id: 'finding-' + (i + 1), 'data-finding': f.rule },
+      h('div', { class: 'panel-head' },
+        h('h2', null, (i + 1) + '. ', f.summary),
+        h('span', { class: 'spacer' }),
+        badge(f.severity, f.severity), h('span', { class: 'mono rule' }, f.rule)),
+      fields([['Object', objectRef(f.object)], ['Cause', f.cause]]),
+      h('h3', null, 'Evidence'),
+      h('table', { class: 'data evidence' },
+        h('thead', null, h('tr', null, ['Time', 'Object', 'Fact'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', null, f.evidence.map((e) => h('tr', null,
+          h('td', { class: 'nowrap' }, time(e.time)), h('td', { class: 'nowrap' }, objectRef(e.object)), h('td', { class: 'msg' }, e.fact))))),
+      f.affected.length ? [h('h3', null, `Affected (${f.affected.length})`),
+        h('ul', { class: 'affected' }, f.affected.map((a) => h('li', null, objectRef(a))))] : null,
+      h('h3', null, 'Fix'),
+      h('ol', { class: 'fix' }, f.fix.map((step) => h('li', null, h('p', null, step.text), step.commands.map(command)))));
+  }
+
   function namespacesOf(rows) {
     return new Set(rows.map((r) => r.namespace)).size;
   }
@@ -600,6 +654,39 @@
         panel('Unfinished tasks (stuck detection), longest running first', unfinished.el),
         panel(`Restores: ${rc.completed} completed, ${rc.failed} failed, ${rc.partiallyFailed} partially failed, ${rc.inProgress} in progress`,
           localTable(state, 'restores', restoreCols, restores.restores, { empty: 'No failed or unfinished restore.', title: 'restores' })),
+      ];
+    },
+
+    async doctor(state) {
+      const d = await api('doctor');
+      // Most severe first, as the server sorts them; the number links to the finding below.
+      const rows = d.findings.map((f, i) => Object.assign({ n: i + 1 }, f));
+      const cols = [
+        { label: '#', value: (r) => r.n, cell: (r) => h('a', { href: '#/doctor', 'data-goto': 'finding-' + r.n }, String(r.n)), num: true },
+        { label: 'Severity', value: (r) => r.severity, cell: (r) => badge(r.severity, r.severity) },
+        { label: 'Rule', value: (r) => r.rule, cell: (r) => h('span', { class: 'mono' }, r.rule), nowrap: true },
+        { label: 'Object', value: (r) => r.object.namespace + '/' + r.object.kind + '/' + r.object.name, cell: (r) => objectRef(r.object), nowrap: true },
+        { label: 'Summary', value: (r) => r.summary, msg: true },
+      ];
+      const table = localTable(state, 'findings', cols, rows, { empty: 'No problems found.', title: 'findings' });
+      // In-page links would change the route: scroll instead.
+      table.addEventListener('click', (e) => {
+        const a = e.target.closest('a[data-goto]');
+        if (!a) return;
+        e.preventDefault();
+        const target = document.getElementById(a.dataset.goto);
+        if (target) target.scrollIntoView();
+      });
+      const counts = ['critical', 'warning', 'unknown'].map((sev) => ({ label: sev, n: d.findings.filter((f) => f.severity === sev).length, severity: sev }));
+      return [
+        h('h1', null, 'Doctor'),
+        h('p', { class: 'muted' }, 'What is broken, one finding per root cause, with the evidence, the cause and the fix. ',
+          'The same findings as ', h('span', { class: 'mono' }, 'backupscope doctor'), '; ',
+          h('span', { class: 'mono' }, 'backupscope doctor --explain RULE'), ' says what a rule checks.',
+          d.kubernetesVersion ? ' Kubernetes ' + d.kubernetesVersion + '.' : ''),
+        cards([{ label: 'findings', n: d.findings.length }, ...counts]),
+        panel('Findings, most severe first', table),
+        d.findings.map(finding),
       ];
     },
 
