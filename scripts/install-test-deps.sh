@@ -35,6 +35,8 @@ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || need+=(prom
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 # openssl makes the throwaway CA and certificate of the TLS test.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# curl runs the README's laptop block (tests/kubectl_plugin.rs).
+command -v curl >/dev/null 2>&1 || need+=(curl)
 # The web UI test drives Debian's chromium with npm playwright-core (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)

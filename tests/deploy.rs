@@ -372,6 +372,8 @@ fn every_serve_flag_a_cluster_uses_has_a_chart_value() {
         mounts,
         [
             "/etc/backupscope/tls",
+            "/etc/backupscope/client-ca",
+            "/etc/backupscope/auth",
             "/etc/backupscope/remote-write",
             "/etc/backupscope/vault/0"
         ]
@@ -380,6 +382,8 @@ fn every_serve_flag_a_cluster_uses_has_a_chart_value() {
         &"--vault-credentials=velero/default=/etc/backupscope/vault/0/cloud".to_string()
     ));
     assert!(args.contains(&"--remote-write-header=X-Scope-OrgID=platform".to_string()));
+    assert!(args.contains(&"--auth-token-file=/etc/backupscope/auth/token".to_string()));
+    assert!(args.contains(&"--tls-client-ca=/etc/backupscope/client-ca/ca.crt".to_string()));
 }
 
 #[test]

@@ -248,13 +248,13 @@ async fn kubectl_runs_the_installed_plugin_like_backupscope() {
     c.server.shutdown().await;
 }
 
-/// The first `sh` block after the marker in docs/plugin.md.
-fn documented_block() -> String {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/plugin.md"))
-        .expect("read docs/plugin.md");
+/// The first `sh` block after the test's name in a document of the repository.
+fn documented_block(file: &str, marker: &str) -> String {
+    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     let after = doc
-        .split_once("docs_install_block_works_as_written")
-        .expect("marker in docs/plugin.md")
+        .split_once(marker)
+        .unwrap_or_else(|| panic!("marker {marker} in {file}"))
         .1;
     let block = after.split_once("```sh\n").expect("sh block").1;
     block.split_once("```").expect("end of block").0.to_string()
@@ -278,7 +278,7 @@ async fn docs_install_block_works_as_written() {
             "-euo",
             "pipefail",
             "-c",
-            &documented_block(),
+            &documented_block("docs/plugin.md", "docs_install_block_works_as_written"),
         ]),
         vec![
             ("HOME".into(), home.clone().into()),
@@ -307,6 +307,52 @@ async fn docs_install_block_works_as_written() {
     }
     assert_eq!(ran.stdout, want);
     assert_eq!(ran.stderr, "");
+    drop(c.dir);
+    c.server.shutdown().await;
+}
+
+/// The README's laptop block, as written: the plugin through kubectl, then `serve
+/// --kubeconfig` answering `/readyz` and exporting the cluster's vaults.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_block_works_as_written() {
+    let c = cluster("ack-cluster").await;
+    let kc = c.kubeconfig.to_str().expect("utf-8 path");
+    let home = c.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("create home");
+    let binary_dir = backupscope().parent().expect("binary dir").to_path_buf();
+    let ran = run(
+        "bash".into(),
+        strings(&[
+            "--norc",
+            "--noprofile",
+            "-euo",
+            "pipefail",
+            "-c",
+            &documented_block("README.md", "readme_block_works_as_written"),
+        ]),
+        vec![
+            ("HOME".into(), home.clone().into()),
+            ("PATH".into(), path_with(&binary_dir)),
+            ("KUBECONFIG".into(), c.kubeconfig.clone().into()),
+            ("BACKUPSCOPE_NOW".into(), NOW.into()),
+        ],
+    )
+    .await;
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let mut want = format!(
+        "installed {}/.local/bin/kubectl-backupscope -> {}\n",
+        home.display(),
+        backupscope().canonicalize().expect("binary path").display()
+    );
+    for (command, code) in [("status", 0), ("doctor", 1)] {
+        let args = strings(&[command, "--kubeconfig", kc, "--now", NOW]);
+        let direct = run(backupscope(), args, Vec::new()).await;
+        assert_eq!(direct.code, Some(code), "{}", direct.stderr);
+        want.push_str(&direct.stdout);
+    }
+    want.push_str("doctor: findings (exit 1)\n");
+    want.push_str("backupscope listening on http://127.0.0.1:9731\nready\n4\n");
+    assert_eq!(ran.stdout, want);
     drop(c.dir);
     c.server.shutdown().await;
 }

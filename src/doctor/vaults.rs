@@ -4,7 +4,7 @@
 use super::commands::{self, word};
 use super::{Diagnosis, evidence, schedules, span, vault_kind};
 use crate::center::{ScheduleRuns, Severity};
-use crate::model::{Engine, ReasonClass, Vault, VaultPhase};
+use crate::model::{BackupTask, Engine, ReasonClass, Schedule, Vault, VaultPhase};
 use crate::report::doctor::{Finding, FixStep, ObjectRef};
 use std::collections::HashMap;
 
@@ -101,7 +101,28 @@ pub fn unavailable(d: &mut Diagnosis) {
         .vaults()
         .filter(|v| v.phase == VaultPhase::Unavailable)
         .collect();
+    // Grouped once: scanning every task and schedule per vault is quadratic at fleet scale
+    // (a vault per 100 tasks: 5 s per render at 1M tasks before this).
+    let mut tasks_of: HashMap<(&str, &str), Vec<&BackupTask>> = HashMap::new();
+    for task in d.flagged.iter().copied().filter(|t| t.phase.is_failure()) {
+        tasks_of
+            .entry((task.namespace.as_str(), task.vault.as_str()))
+            .or_default()
+            .push(task);
+    }
+    let mut schedules_of: HashMap<(&str, &str), Vec<&Schedule>> = HashMap::new();
+    for s in d.center.schedules() {
+        schedules_of
+            .entry((s.namespace.as_str(), s.vault.as_str()))
+            .or_default()
+            .push(s);
+    }
     for vault in vaults {
+        let key = (vault.namespace.as_str(), vault.name.as_str());
+        let on_vault = Targeting {
+            tasks: tasks_of.get(&key).map_or(&[], Vec::as_slice),
+            schedules: schedules_of.get(&key).map_or(&[], Vec::as_slice),
+        };
         let object = vault_ref(vault);
         let message = vault_message(d, vault, &object);
         let cross_region = vault.engine == Engine::Ack
@@ -118,9 +139,16 @@ pub fn unavailable(d: &mut Diagnosis) {
             refusal,
             region.as_deref(),
             &runs,
+            &on_vault,
         );
         d.push(finding);
     }
+}
+
+/// The failed tasks and the schedules that name one vault.
+struct Targeting<'a, 'c> {
+    tasks: &'a [&'c BackupTask],
+    schedules: &'a [&'c Schedule],
 }
 
 fn unavailable_finding(
@@ -131,6 +159,7 @@ fn unavailable_finding(
     refusal: Refusal,
     cluster_region: Option<&str>,
     runs: &HashMap<(Engine, &str, &str), ScheduleRuns>,
+    on_vault: &Targeting,
 ) -> Finding {
     let c = d.center;
     let mut ev = vec![evidence(
@@ -167,11 +196,7 @@ fn unavailable_finding(
     // Tasks that failed because of the vault.
     let mut affected = Vec::new();
     let mut failed_tasks = Vec::new();
-    for task in d.flagged.iter().copied() {
-        if task.namespace != vault.namespace || task.vault != vault.name || !task.phase.is_failure()
-        {
-            continue;
-        }
+    for task in on_vault.tasks.iter().copied() {
         let view = c.view(task);
         let reason = c.reason(&view);
         if !matches!(
@@ -196,9 +221,10 @@ fn unavailable_finding(
     // Schedules that target it: every run fails until the vault is fixed.
     let mut starving = Vec::new();
     let mut states = Vec::new();
-    for s in c
-        .schedules()
-        .filter(|s| s.namespace == vault.namespace && s.vault == vault.name)
+    for s in on_vault
+        .schedules
+        .iter()
+        .copied()
         // A schedule that cannot run at all has a problem of its own (schedule rules).
         .filter(|s| c.schedule_can_run(s))
     {
