@@ -8,7 +8,8 @@
 //! 2. `status --snapshot F` of hostile inputs: time, peak RSS and input size, and what it said.
 //!
 //! Run: `cargo bench --bench snapshot` (prints figures; nothing is asserted on time).
-//! Optional: `cargo bench --bench snapshot -- [rounds] [--hostile-only|--export-only]`.
+//! Optional: `cargo bench --bench snapshot -- [rounds] [--hostile-only|--export-only] [--keep]`
+//! (`--keep` leaves the exports in the temp dir it prints, for profiling a load).
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
@@ -316,5 +317,9 @@ fn main() {
             let _ = std::fs::remove_file(&file);
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if args.iter().any(|a| a == "--keep") {
+        println!("exports kept in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -8,8 +8,9 @@
 //! change so that reading them never walks all tasks.
 
 use crate::model::{
-    BackupTask, Engine, Outcome, Pod, PodVolumeBackup, Record, RecordKey, RecordKind, RestoreTask,
-    Schedule, TaskPhase, Timestamp, Vault, WarningEvent, Workload, WorkloadKind,
+    BackupTask, Engine, Interner, Outcome, Pod, PodVolumeBackup, Record, RecordKey, RecordKind,
+    RestoreTask, Schedule, SharedStr, TaskPhase, Timestamp, Vault, WarningEvent, Workload,
+    WorkloadKind,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -30,14 +31,19 @@ pub const RESOURCES: &[&str] = &[
     "events",
 ];
 
-/// Namespace and name: the identity of a namespaced object of one kind and engine.
-pub type NsName = (String, String);
+/// Namespace and name: the identity of a namespaced object of one kind and engine. A backup
+/// task's key shares its strings with the record.
+pub type NsName = (SharedStr, SharedStr);
 
 /// One map per engine, so ACK objects and their velero twins never collide.
+///
+/// Records are boxed: a B-tree node holds 11 entries and is about half full after a bulk
+/// load, so a 300-byte record kept inline left as much empty node behind it (measured by
+/// `benches/inventory_memory.rs`); a box costs its 8-byte pointer in the node instead.
 #[derive(Debug, Clone)]
 pub struct PerEngine<T> {
-    pub ack: BTreeMap<NsName, T>,
-    pub velero: BTreeMap<NsName, T>,
+    pub ack: BTreeMap<NsName, Box<T>>,
+    pub velero: BTreeMap<NsName, Box<T>>,
 }
 
 impl<T> Default for PerEngine<T> {
@@ -50,14 +56,14 @@ impl<T> Default for PerEngine<T> {
 }
 
 impl<T> PerEngine<T> {
-    pub fn get(&self, engine: Engine) -> &BTreeMap<NsName, T> {
+    pub fn get(&self, engine: Engine) -> &BTreeMap<NsName, Box<T>> {
         match engine {
             Engine::Ack => &self.ack,
             Engine::Velero => &self.velero,
         }
     }
 
-    fn get_mut(&mut self, engine: Engine) -> &mut BTreeMap<NsName, T> {
+    fn get_mut(&mut self, engine: Engine) -> &mut BTreeMap<NsName, Box<T>> {
         match engine {
             Engine::Ack => &mut self.ack,
             Engine::Velero => &mut self.velero,
@@ -73,7 +79,7 @@ impl<T> PerEngine<T> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.ack.values().chain(self.velero.values())
+        self.ack.values().chain(self.velero.values()).map(|r| &**r)
     }
 }
 
@@ -105,15 +111,15 @@ fn nested_remove<T>(index: &mut Nested<T>, ns: &str, name: &str, empty: impl Fn(
 #[derive(Debug, Clone, Default)]
 pub struct TaskIndex {
     /// (engine, namespace, vault) -> tasks per outcome, indexed by `Outcome as usize`.
-    pub counts: HashMap<(Engine, String, String), [u64; Outcome::ALL.len()]>,
+    pub counts: HashMap<(Engine, SharedStr, SharedStr), [u64; Outcome::ALL.len()]>,
     /// Tasks that get per-task series: failed and unfinished ones (engine, namespace, name).
-    pub flagged: BTreeSet<(Engine, String, String)>,
+    pub flagged: BTreeSet<(Engine, SharedStr, SharedStr)>,
     /// (engine, namespace, schedule name; "" for manual) -> its runs.
-    pub runs: HashMap<(Engine, String, String), RunIndex>,
+    pub runs: HashMap<(Engine, SharedStr, SharedStr), RunIndex>,
 }
 
 /// A task's place in time: (time, name), the name breaking ties.
-type TimeKey = (Option<Timestamp>, String);
+type TimeKey = (Option<Timestamp>, SharedStr);
 
 /// The tasks of one schedule, summarised.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -231,10 +237,27 @@ pub struct Inventory {
     event_index: Nested<BTreeSet<NsName>>,
     /// Bumped on every change; lets views cache work per inventory state.
     revision: u64,
+    /// The one copy of each repeated value of the backup tasks.
+    strings: Interner,
 }
 
 fn ns_name(key: &RecordKey) -> NsName {
-    (key.namespace.clone(), key.name.clone())
+    (key.namespace.as_str().into(), key.name.as_str().into())
+}
+
+/// A record's identity in its map; a backup task's shares the record's strings.
+fn record_id(record: &Record) -> NsName {
+    let pair = |ns: &str, name: &str| (SharedStr::from(ns), SharedStr::from(name));
+    match record {
+        Record::Backup(b) => (b.namespace.clone(), b.name.clone()),
+        Record::Vault(v) => pair(&v.namespace, &v.name),
+        Record::Schedule(s) => pair(&s.namespace, &s.name),
+        Record::Restore(r) => pair(&r.namespace, &r.name),
+        Record::PodVolumeBackup(p) => pair(&p.namespace, &p.name),
+        Record::Workload(w) => pair(&w.namespace, &w.name),
+        Record::Pod(p) => pair(&p.namespace, &p.name),
+        Record::Event(e) => pair(&e.namespace, &e.name),
+    }
 }
 
 impl Inventory {
@@ -260,8 +283,7 @@ impl Inventory {
 
     /// Inserts or replaces a record.
     pub fn apply(&mut self, record: Record) {
-        let key = record.key();
-        let id = ns_name(&key);
+        let id = record_id(&record);
         // Most updates touch fields the model does not keep (progress, resourceVersion):
         // nothing changes, and views keep what they cached for this revision.
         if self.holds(&id, &record) {
@@ -269,28 +291,47 @@ impl Inventory {
         }
         self.revision += 1;
         // A replaced PVB or event may point elsewhere now: drop its index entries first.
-        if matches!(key.kind, RecordKind::PodVolumeBackup | RecordKind::Event) {
-            self.remove(&key);
+        if matches!(record, Record::PodVolumeBackup(_) | Record::Event(_)) {
+            self.remove(&record.key());
         }
         match record {
             Record::Vault(v) => {
-                self.vaults.get_mut(v.engine).insert(id, v);
+                self.vaults.get_mut(v.engine).insert(id, Box::new(v));
             }
-            Record::Backup(b) => {
-                let old = self.backups.get(b.engine).get(&id);
-                if !old.is_some_and(|old| TaskIndex::same_entries(old, &b)) {
-                    if let Some(old) = old {
-                        self.task_index.remove(old);
-                    }
-                    self.task_index.add(&b);
+            Record::Backup(mut b) => {
+                for s in [
+                    &mut b.vault,
+                    &mut b.schedule,
+                    &mut b.raw_phase,
+                    &mut b.message,
+                ] {
+                    self.strings.str(s);
                 }
-                self.backups.get_mut(b.engine).insert(id, b);
+                self.strings.str(&mut b.ttl);
+                self.strings.list(&mut b.included_namespaces);
+                let tasks = self.backups.get_mut(b.engine);
+                match tasks.get_mut(&id) {
+                    Some(old) => {
+                        // The map keeps the old key: the record shares its strings.
+                        (b.namespace, b.name) = (old.namespace.clone(), old.name.clone());
+                        if !TaskIndex::same_entries(old, &b) {
+                            self.task_index.remove(old);
+                            self.task_index.add(&b);
+                        }
+                        **old = b;
+                    }
+                    None => {
+                        self.strings.str(&mut b.namespace);
+                        self.task_index.add(&b);
+                        tasks.insert((b.namespace.clone(), b.name.clone()), Box::new(b));
+                    }
+                }
             }
             Record::Schedule(s) => {
-                self.schedules.get_mut(s.engine).insert(id, s);
+                self.schedules.get_mut(s.engine).insert(id, Box::new(s));
             }
             Record::Restore(r) => {
-                self.restores.get_mut(r.engine).insert(id, r);
+                self.restores.get_mut(r.engine).insert(id, Box::new(r));
             }
             Record::PodVolumeBackup(p) => {
                 nested_insert(&mut self.pvb_index, &p.namespace, &p.backup).insert(p.name.clone());
@@ -312,7 +353,7 @@ impl Inventory {
                     involved_namespace(&e),
                     &e.involved_name,
                 )
-                .insert((e.namespace.clone(), e.name.clone()));
+                .insert(id.clone());
                 self.events.insert(id, e);
             }
         }
@@ -321,10 +362,22 @@ impl Inventory {
     /// Whether exactly this record is stored already.
     fn holds(&self, id: &NsName, record: &Record) -> bool {
         match record {
-            Record::Vault(v) => self.vaults.get(v.engine).get(id) == Some(v),
-            Record::Backup(b) => self.backups.get(b.engine).get(id) == Some(b),
-            Record::Schedule(s) => self.schedules.get(s.engine).get(id) == Some(s),
-            Record::Restore(r) => self.restores.get(r.engine).get(id) == Some(r),
+            Record::Vault(v) => self.vaults.get(v.engine).get(id).is_some_and(|o| **o == *v),
+            Record::Backup(b) => self
+                .backups
+                .get(b.engine)
+                .get(id)
+                .is_some_and(|o| **o == *b),
+            Record::Schedule(s) => self
+                .schedules
+                .get(s.engine)
+                .get(id)
+                .is_some_and(|o| **o == *s),
+            Record::Restore(r) => self
+                .restores
+                .get(r.engine)
+                .get(id)
+                .is_some_and(|o| **o == *r),
             Record::PodVolumeBackup(p) => self.pod_volume_backups.get(id) == Some(p),
             Record::Workload(w) => match w.kind {
                 WorkloadKind::Deployment => self.deployments.get(id) == Some(w),
@@ -382,7 +435,7 @@ impl Inventory {
                         .get_mut(ins)
                         .and_then(|m| m.get_mut(&e.involved_name))
                     {
-                        set.remove(&(e.namespace.clone(), e.name.clone()));
+                        set.remove(&id);
                     }
                     nested_remove(
                         &mut self.event_index,
@@ -407,8 +460,8 @@ impl Inventory {
         let mk = |(ns, name): &NsName| RecordKey {
             kind,
             engine,
-            namespace: ns.clone(),
-            name: name.clone(),
+            namespace: ns.to_string(),
+            name: name.to_string(),
         };
         let engine = engine.unwrap_or(Engine::Velero);
         match kind {
@@ -451,7 +504,8 @@ impl Inventory {
     pub fn backup(&self, engine: Engine, namespace: &str, name: &str) -> Option<&BackupTask> {
         self.backups
             .get(engine)
-            .get(&(namespace.to_string(), name.to_string()))
+            .get(&(namespace.into(), name.into()))
+            .map(|t| &**t)
     }
 
     /// How many records of each resource the inventory holds (`backupscope_objects`), in

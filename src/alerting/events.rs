@@ -95,11 +95,11 @@ fn planned(center: &BackupCenter, t: &BackupTask) -> PlannedEvent {
         Engine::Velero => (format!("{}/v1", crate::dialect::velero::GROUP), "Backup"),
     };
     PlannedEvent {
-        namespace: t.namespace.clone(),
+        namespace: t.namespace.to_string(),
         name: event_name(t),
         involved_api_version: api_version,
         involved_kind: kind,
-        involved_name: t.name.clone(),
+        involved_name: t.name.to_string(),
         reason,
         message: message(
             class.as_str(),
@@ -373,7 +373,7 @@ mod tests {
         let mut other = t.clone();
         other.completed = Some("2026-11-25T08:40:00Z".parse().unwrap());
         assert_ne!(event_name(&other), name, "a new failure of the same name");
-        other.name = "n".repeat(300);
+        other.name = "n".repeat(300).into();
         assert_eq!(event_name(&other).len(), 253);
     }
 

@@ -3,9 +3,9 @@
 
 use super::BackupCenter;
 use crate::dialect::components::{self as catalogue, COMPONENTS, ComponentSpec};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, NsName};
 use crate::model::{
-    ComponentMatch, ComponentStatus, Engine, MatchedBy, Pod, Workload, WorkloadKind,
+    ComponentMatch, ComponentStatus, Engine, MatchedBy, Pod, SharedStr, Workload, WorkloadKind,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -159,7 +159,7 @@ fn pod_component(inv: &Inventory, pod: &Pod) -> ComponentMatch {
                 WorkloadKind::Deployment => &inv.deployments,
                 WorkloadKind::DaemonSet => &inv.daemonsets,
             };
-            workloads.get(&(pod.namespace.clone(), o.name.clone()))
+            workloads.get(&(pod.namespace.as_str().into(), o.name.as_str().into()))
         })
         .map_or(pod.component, |w| w.component)
 }
@@ -181,13 +181,13 @@ pub(super) fn engine_seen(inv: &Inventory, engine: Engine, counts: impl Fn(&str)
 }
 
 /// The distinct namespaces of a map keyed by (namespace, name), one lookup per namespace.
-fn namespaces_of<T>(map: &BTreeMap<(String, String), T>) -> impl Iterator<Item = &str> {
+fn namespaces_of<T>(map: &BTreeMap<NsName, T>) -> impl Iterator<Item = &str> {
     let mut next = map.keys().next();
     std::iter::from_fn(move || {
         let (ns, _) = next?;
         // `ns` followed by NUL is the least string greater than `ns`: the next namespace.
         next = map
-            .range((format!("{ns}\0"), String::new())..)
+            .range((SharedStr::from(format!("{ns}\0")), SharedStr::default())..)
             .next()
             .map(|(k, _)| k);
         Some(ns.as_str())

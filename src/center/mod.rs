@@ -136,8 +136,9 @@ impl<'a> BackupCenter<'a> {
         name: &str,
     ) -> Option<&'a T> {
         (engine == Engine::Ack)
-            .then(|| map.velero.get(&(ns.to_string(), name.to_string())))
+            .then(|| map.velero.get(&(ns.into(), name.into())))
             .flatten()
+            .map(|r| &**r)
     }
 
     pub fn vault_twin(&self, vault: &Vault) -> Option<&'a Vault> {

@@ -216,10 +216,10 @@ impl<'a> BackupCenter<'a> {
     /// Warning event about it.
     pub fn failure_message(&self, view: &TaskView) -> String {
         if !view.task.message.is_empty() {
-            return view.task.message.clone();
+            return view.task.message.to_string();
         }
         if let Some(twin) = view.twin.filter(|t| !t.message.is_empty()) {
-            return twin.message.clone();
+            return twin.message.to_string();
         }
         self.inventory
             .events_about(&view.task.namespace, &view.task.name)

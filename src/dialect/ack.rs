@@ -64,26 +64,26 @@ fn backup(obj: &Value) -> BackupTask {
     }
     BackupTask {
         engine: Engine::Ack,
-        namespace: fields::namespace(obj),
-        name: fields::name(obj),
+        namespace: fields::namespace(obj).into(),
+        name: fields::name(obj).into(),
         created: fields::created(obj),
-        vault,
-        schedule: fields::label(obj, SCHEDULE_LABEL),
+        vault: vault.into(),
+        schedule: fields::label(obj, SCHEDULE_LABEL).into(),
         backup_type: backup_type(obj.get("spec")),
         volumes: VolumeEvidence {
             stated: stated_data_type(obj),
             snapshots: None,
         },
         phase: TaskPhase::parse_or_new(Some(&raw_phase)),
-        raw_phase,
+        raw_phase: raw_phase.into(),
         started: fields::time(obj, &["status", "startTimestamp"]),
         completed: fields::time(obj, &["status", "completionTimestamp"]),
         expiration: fields::time(obj, &["status", "expiration"]),
-        message: common::failure_message(obj),
+        message: common::failure_message(obj).into(),
         errors: fields::count(obj, &["status", "errors"]),
         warnings: fields::count(obj, &["status", "warnings"]),
-        included_namespaces: fields::strings(obj, &["spec", "includedNamespaces"]),
-        ttl: string(obj, &["spec", "ttl"]),
+        included_namespaces: fields::strings(obj, &["spec", "includedNamespaces"]).into(),
+        ttl: string(obj, &["spec", "ttl"]).into(),
     }
 }
 

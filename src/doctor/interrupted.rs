@@ -477,7 +477,7 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
                     d.center
                         .inventory
                         .pods
-                        .get(&(e.namespace.clone(), e.involved_name.clone()))
+                        .get(&(e.namespace.as_str().into(), e.involved_name.as_str().into()))
                         .filter(|p| !p.node.is_empty())
                         .map_or("<node of the hbr-client pod>".to_string(), |p| {
                             commands::word(&p.node)

@@ -174,7 +174,7 @@ fn missed(
             if t.phase.is_failure() && !why.is_empty() {
                 format!("{}: {why}", t.raw_phase)
             } else {
-                t.raw_phase.clone()
+                t.raw_phase.to_string()
             },
         ));
     }

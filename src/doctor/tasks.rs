@@ -385,7 +385,7 @@ pub fn missing_vaults(d: &mut Diagnosis) {
                 ));
             }
         }
-        let names_list: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+        let names_list: Vec<String> = tasks.iter().map(|t| t.name.to_string()).collect();
         found.push(Finding {
             rule: "backup-vault-missing",
             severity: if any_failed {

@@ -9,12 +9,14 @@ mod phase;
 pub mod cadence;
 pub mod quantity;
 mod reason;
+mod shared;
 mod workload;
 
 pub use phase::{
     BackupType, ComponentStatus, DataType, Outcome, PodPhase, SchedulePhase, TaskPhase, VaultPhase,
 };
 pub use reason::ReasonClass;
+pub use shared::{Interner, SharedList, SharedStr};
 pub use workload::{
     ComponentMatch, ContainerSpec, ContainerStatus, MatchedBy, Pod, PodOwner, Resources,
     Termination, Workload, WorkloadKind,
@@ -81,30 +83,34 @@ pub struct VolumeEvidence {
 }
 
 /// A backup task: ACK ApplicationBackup or Velero Backup.
+///
+/// There are 100 000s of these, so the texts are [`SharedStr`]s: the inventory interns the
+/// repeated ones (namespace, vault, schedule, raw phase, message, ttl) and shares the name
+/// with its key and task index.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BackupTask {
     pub engine: Engine,
-    pub namespace: String,
-    pub name: String,
+    pub namespace: SharedStr,
+    pub name: SharedStr,
     pub created: Option<Timestamp>,
     /// The vault the task writes to; empty when the object names none.
-    pub vault: String,
+    pub vault: SharedStr,
     /// The schedule that created it (FromSchedule); empty for a manual backup.
-    pub schedule: String,
+    pub schedule: SharedStr,
     pub backup_type: BackupType,
     pub volumes: VolumeEvidence,
     pub phase: TaskPhase,
-    pub raw_phase: String,
+    pub raw_phase: SharedStr,
     pub started: Option<Timestamp>,
     pub completed: Option<Timestamp>,
     pub expiration: Option<Timestamp>,
     /// The controller's own words on a failure (ACK status message, Velero failureReason and
     /// validationErrors).
-    pub message: String,
+    pub message: SharedStr,
     pub errors: Option<u64>,
     pub warnings: Option<u64>,
-    pub included_namespaces: Vec<String>,
-    pub ttl: String,
+    pub included_namespaces: SharedList,
+    pub ttl: SharedStr,
 }
 
 /// A schedule: ACK BackupSchedule or Velero Schedule.
@@ -213,25 +219,30 @@ pub struct RecordKey {
 impl Record {
     pub fn key(&self) -> RecordKey {
         let (kind, engine, namespace, name) = match self {
-            Record::Vault(v) => (RecordKind::Vault, Some(v.engine), &v.namespace, &v.name),
-            Record::Backup(b) => (RecordKind::Backup, Some(b.engine), &b.namespace, &b.name),
-            Record::Schedule(s) => (RecordKind::Schedule, Some(s.engine), &s.namespace, &s.name),
-            Record::Restore(r) => (RecordKind::Restore, Some(r.engine), &r.namespace, &r.name),
+            Record::Vault(v) => (RecordKind::Vault, Some(v.engine), &*v.namespace, &*v.name),
+            Record::Backup(b) => (RecordKind::Backup, Some(b.engine), &*b.namespace, &*b.name),
+            Record::Schedule(s) => (
+                RecordKind::Schedule,
+                Some(s.engine),
+                &*s.namespace,
+                &*s.name,
+            ),
+            Record::Restore(r) => (RecordKind::Restore, Some(r.engine), &*r.namespace, &*r.name),
             Record::PodVolumeBackup(p) => (
                 RecordKind::PodVolumeBackup,
                 Some(Engine::Velero),
-                &p.namespace,
-                &p.name,
+                &*p.namespace,
+                &*p.name,
             ),
-            Record::Workload(w) => (RecordKind::Workload(w.kind), None, &w.namespace, &w.name),
-            Record::Pod(p) => (RecordKind::Pod, None, &p.namespace, &p.name),
-            Record::Event(e) => (RecordKind::Event, None, &e.namespace, &e.name),
+            Record::Workload(w) => (RecordKind::Workload(w.kind), None, &*w.namespace, &*w.name),
+            Record::Pod(p) => (RecordKind::Pod, None, &*p.namespace, &*p.name),
+            Record::Event(e) => (RecordKind::Event, None, &*e.namespace, &*e.name),
         };
         RecordKey {
             kind,
             engine,
-            namespace: namespace.clone(),
-            name: name.clone(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
         }
     }
 }

@@ -161,9 +161,9 @@ pub fn describe_vault(
         .iter()
         .take(10)
         .map(|t| TaskLine {
-            name: t.task.name.clone(),
+            name: t.task.name.to_string(),
             phase: t.task.phase.as_str(),
-            from_schedule: t.task.schedule.clone(),
+            from_schedule: t.task.schedule.to_string(),
             started: t.task.started,
             reason: if t.task.phase.is_failure() {
                 center.reason(t).as_str()
@@ -207,18 +207,22 @@ pub fn describe_backup(
     )?;
     let t = view.task;
     Ok(BackupDescription {
-        name: t.name.clone(),
-        namespace: t.namespace.clone(),
+        name: t.name.to_string(),
+        namespace: t.namespace.to_string(),
         engine: t.engine.as_str(),
         phase: t.phase.as_str(),
-        raw_phase: t.raw_phase.clone(),
-        backup_location: t.vault.clone(),
+        raw_phase: t.raw_phase.to_string(),
+        backup_location: t.vault.to_string(),
         backup_location_phase: center.task_vault(t).map(|v| v.phase.as_str()),
-        from_schedule: t.schedule.clone(),
+        from_schedule: t.schedule.to_string(),
         backup_type: t.backup_type.as_str(),
         data_type: center.data_type(&view).as_str(),
-        included_namespaces: t.included_namespaces.clone(),
-        ttl: t.ttl.clone(),
+        included_namespaces: t
+            .included_namespaces
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+        ttl: t.ttl.to_string(),
         created: t.created,
         started: t.started,
         completed: t.completed,
@@ -240,13 +244,13 @@ pub fn describe_backup(
         message: if t.phase.is_failure() {
             center.failure_message(&view)
         } else {
-            t.message.clone()
+            t.message.to_string()
         },
         twin: view.twin.map(|w| TwinDetail {
-            phase: w.raw_phase.clone(),
+            phase: w.raw_phase.to_string(),
             errors: w.errors,
             warnings: w.warnings,
-            failure_reason: w.message.clone(),
+            failure_reason: w.message.to_string(),
             volume_snapshots_attempted: w.volumes.snapshots,
         }),
         events: center

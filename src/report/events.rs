@@ -191,14 +191,14 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 let view = center.view(t);
                 Owner {
                     kind: OwnerKind::Backup,
-                    namespace: t.namespace.clone(),
-                    name: t.name.clone(),
+                    namespace: t.namespace.to_string(),
+                    name: t.name.to_string(),
                     phase: t.phase.as_str().to_string(),
                     reason_class: t
                         .phase
                         .is_failure()
                         .then(|| center.reason(&view).as_str().to_string()),
-                    vault: t.vault.clone(),
+                    vault: t.vault.to_string(),
                     severity: t.phase.severity(),
                 }
             }),
@@ -216,7 +216,7 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 vault: self
                     .tasks
                     .get(&(r.restore.namespace.as_str(), r.restore.backup.as_str()))
-                    .map(|t| t.vault.clone())
+                    .map(|t| t.vault.to_string())
                     .unwrap_or_default(),
                 severity: r.restore.phase.severity(),
             }),

@@ -236,14 +236,14 @@ fn operations(center: &BackupCenter) -> OperationStatus {
             let view = center.view(t);
             let (reason, data_type) = center.detail(&view);
             FailedRow {
-                backup: t.name.clone(),
-                namespace: t.namespace.clone(),
+                backup: t.name.to_string(),
+                namespace: t.namespace.to_string(),
                 engine: t.engine.as_str(),
-                backup_location: t.vault.clone(),
+                backup_location: t.vault.to_string(),
                 backup_location_exists: center.task_vault(t).is_some(),
                 backup_type: t.backup_type.as_str(),
                 data_type: data_type.as_str(),
-                from_schedule: t.schedule.clone(),
+                from_schedule: t.schedule.to_string(),
                 phase: t.phase.as_str(),
                 severity: t.phase.severity(),
                 reason: reason.as_str(),

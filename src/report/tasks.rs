@@ -316,23 +316,23 @@ fn row(center: &BackupCenter, t: &BackupTask) -> TaskRow {
     let failed = t.phase.is_failure();
     let (reason, data_type) = center.detail(&view);
     TaskRow {
-        name: t.name.clone(),
-        namespace: t.namespace.clone(),
+        name: t.name.to_string(),
+        namespace: t.namespace.to_string(),
         engine: t.engine.as_str(),
-        backup_location: t.vault.clone(),
+        backup_location: t.vault.to_string(),
         backup_location_exists: center.task_vault(t).is_some(),
         backup_type: t.backup_type.as_str(),
         data_type: data_type.as_str(),
-        from_schedule: t.schedule.clone(),
+        from_schedule: t.schedule.to_string(),
         phase: t.phase.as_str(),
-        raw_phase: t.raw_phase.clone(),
+        raw_phase: t.raw_phase.to_string(),
         outcome: t.phase.outcome().as_str(),
         severity: t.phase.severity(),
         reason: if failed { reason.as_str() } else { "" },
         message: if failed {
             center.failure_message(&view)
         } else {
-            t.message.clone()
+            t.message.to_string()
         },
         created: t.created,
         started: t.started,

@@ -78,9 +78,9 @@ impl ClusterTask {
             .tasks()
             .filter(|t| t.namespace == vault.namespace && t.vault == vault.name)
             .map(|t| ClusterTask {
-                name: t.name.clone(),
+                name: t.name.to_string(),
                 phase: t.phase,
-                raw_phase: t.raw_phase.clone(),
+                raw_phase: t.raw_phase.to_string(),
             })
             .collect()
     }
