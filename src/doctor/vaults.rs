@@ -122,6 +122,7 @@ pub fn unavailable(d: &mut Diagnosis) {
         let on_vault = Targeting {
             tasks: tasks_of.get(&key).map_or(&[], Vec::as_slice),
             schedules: schedules_of.get(&key).map_or(&[], Vec::as_slice),
+            runs: &runs,
         };
         let object = vault_ref(vault);
         let message = vault_message(d, vault, &object);
@@ -138,17 +139,17 @@ pub fn unavailable(d: &mut Diagnosis) {
             &message,
             refusal,
             region.as_deref(),
-            &runs,
             &on_vault,
         );
         d.push(finding);
     }
 }
 
-/// The failed tasks and the schedules that name one vault.
+/// The failed tasks and the schedules that name one vault, and every schedule's runs.
 struct Targeting<'a, 'c> {
     tasks: &'a [&'c BackupTask],
     schedules: &'a [&'c Schedule],
+    runs: &'a HashMap<(Engine, &'c str, &'c str), ScheduleRuns<'c>>,
 }
 
 fn unavailable_finding(
@@ -158,9 +159,9 @@ fn unavailable_finding(
     message: &str,
     refusal: Refusal,
     cluster_region: Option<&str>,
-    runs: &HashMap<(Engine, &str, &str), ScheduleRuns>,
     on_vault: &Targeting,
 ) -> Finding {
+    let runs = on_vault.runs;
     let c = d.center;
     let mut ev = vec![evidence(
         vault.last_validation,
