@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use testapiserver::{ResourceType, TestApiServer};
+use testapiserver::TestApiServer;
 
 /// (name, path, share of clients in 1/16).
 const MIX: [(&str, &str, usize); 5] = [
@@ -60,20 +60,8 @@ fn main() {
     let server = runtime
         .block_on(TestApiServer::start())
         .expect("start test API server");
-    for (kind, plural) in [
-        ("BackupStorageLocation", "backupstoragelocations"),
-        ("Backup", "backups"),
-        ("Schedule", "schedules"),
-        ("Restore", "restores"),
-        ("PodVolumeBackup", "podvolumebackups"),
-    ] {
-        server.register(ResourceType::new("velero.io", "v1", kind, plural, true));
-    }
-    let objects = (0..scale.vaults)
-        .map(fixtures::vault)
-        .chain((0..scale.schedules).map(|i| fixtures::schedule(i, scale.vaults)))
-        .chain((0..scale.tasks).map(|i| fixtures::task(i, &scale, fixtures::phase_of(i, &scale))));
-    server.apply_many(objects).expect("load objects");
+    fixtures::register_velero(&server);
+    fixtures::load(&server, &scale);
 
     let dir = std::env::temp_dir().join(format!("backupscope-bench-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

@@ -17,7 +17,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use testapiserver::{ResourceType, TestApiServer};
+use testapiserver::TestApiServer;
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -125,25 +125,13 @@ fn main() {
     let server = runtime
         .block_on(TestApiServer::start())
         .expect("start test API server");
-    for (kind, plural) in [
-        ("BackupStorageLocation", "backupstoragelocations"),
-        ("Backup", "backups"),
-        ("Schedule", "schedules"),
-        ("Restore", "restores"),
-        ("PodVolumeBackup", "podvolumebackups"),
-    ] {
-        server.register(ResourceType::new("velero.io", "v1", kind, plural, true));
-    }
+    fixtures::register_velero(&server);
     // Keep every update of a round in each watch's buffer and in the history: the figure is
     // backupscope's apply rate, not the cost of being evicted and resuming.
     server.set_watch_buffer(updates + 1000);
     server.set_history_limit(updates * 2 + 200_000);
     let loaded = Instant::now();
-    let objects = (0..scale.vaults)
-        .map(fixtures::vault)
-        .chain((0..scale.schedules).map(|i| fixtures::schedule(i, scale.vaults)))
-        .chain((0..scale.tasks).map(|i| fixtures::task(i, &scale, fixtures::phase_of(i, &scale))));
-    let count = server.apply_many(objects).expect("load objects");
+    let count = fixtures::load(&server, &scale);
     println!(
         "loaded {count} objects ({} tasks, {} vaults, {} schedules) into the test API server in {:.2} s",
         scale.tasks,

@@ -43,15 +43,6 @@ fn velero_backup(name: &str, phase: &str, reason: &str) -> Value {
                    "completionTimestamp": now_rfc3339(), "failureReason": reason}})
 }
 
-/// Events backupscope wrote, by the backup they are about.
-fn our_events(server: &TestApiServer) -> Vec<Value> {
-    server
-        .list_objects("v1", "Event")
-        .into_iter()
-        .filter(|e| e["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "backupscope")
-        .collect()
-}
-
 fn about<'e>(events: &'e [Value], backup: &str) -> Vec<&'e Value> {
     events
         .iter()
@@ -114,11 +105,11 @@ async fn one_warning_event_per_failure_and_none_after_a_restart() {
         .apply(velero_backup("nightly-2", "PartiallyFailed", ""))
         .unwrap();
     wait_until("events on both failed backups", || {
-        let ev = our_events(&server);
+        let ev = cluster::our_events(&server);
         about(&ev, "nightly-1").len() == 1 && about(&ev, "nightly-2").len() == 1
     })
     .await;
-    let events = our_events(&server);
+    let events = cluster::our_events(&server);
     let failed = about(&events, "nightly-1")[0];
     assert_eq!(failed["type"], "Warning");
     assert_eq!(failed["reason"], "BackupFailed");
@@ -148,7 +139,7 @@ async fn one_warning_event_per_failure_and_none_after_a_restart() {
     drop(first);
     let second = serve(&kc, &[]).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = our_events(&server);
+    let after = cluster::our_events(&server);
     assert_eq!(after.len(), 2, "{after:#?}\n{}", second.stderr());
     assert_eq!(
         after[0]["metadata"]["resourceVersion"],
@@ -160,10 +151,10 @@ async fn one_warning_event_per_failure_and_none_after_a_restart() {
     // `--emit-events on` also covers ACK.
     let third = serve(&kc, &["--emit-events", "on"]).await;
     wait_until("the ACK task's event", || {
-        about(&our_events(&server), "ack-failed").len() == 1
+        about(&cluster::our_events(&server), "ack-failed").len() == 1
     })
     .await;
-    let ev = our_events(&server);
+    let ev = cluster::our_events(&server);
     let ack = about(&ev, "ack-failed")[0];
     assert_eq!(ack["involvedObject"]["kind"], "ApplicationBackup");
     assert_eq!(ack["message"], "VaultError: backup vault is unavailable");
@@ -208,10 +199,10 @@ async fn only_the_lease_holder_writes_and_the_other_replica_takes_over() {
         .apply(velero_backup("before-kill", "Failed", "boom"))
         .unwrap();
     wait_until("the event on before-kill", || {
-        about(&our_events(&server), "before-kill").len() == 1
+        about(&cluster::our_events(&server), "before-kill").len() == 1
     })
     .await;
-    let ev = our_events(&server);
+    let ev = cluster::our_events(&server);
     assert_eq!(
         about(&ev, "before-kill")[0]["reportingInstance"],
         first_holder.as_str()
@@ -240,11 +231,11 @@ async fn only_the_lease_holder_writes_and_the_other_replica_takes_over() {
         "took {takeover:?}"
     );
     wait_until("the event missed during the handover", || {
-        about(&our_events(&server), "during-handover").len() == 1
+        about(&cluster::our_events(&server), "during-handover").len() == 1
     })
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let ev = our_events(&server);
+    let ev = cluster::our_events(&server);
     assert_eq!(ev.len(), 2, "nothing lost, nothing twice: {ev:#?}");
     assert_eq!(about(&ev, "before-kill").len(), 1);
     assert_eq!(

@@ -260,13 +260,9 @@ fn documented_block(file: &str, marker: &str) -> String {
     block.split_once("```").expect("end of block").0.to_string()
 }
 
-/// docs/plugin.md's install block, run as written in bash by a user whose HOME is new and
-/// whose KUBECONFIG names the test cluster: it installs the plugin and kubectl prints what
-/// backupscope prints.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn docs_install_block_works_as_written() {
-    let c = cluster("ack-cluster").await;
-    let kc = c.kubeconfig.to_str().expect("utf-8 path");
+/// Runs a documented `sh` block as written, in bash, as a user whose HOME is new and whose
+/// KUBECONFIG names the test cluster; returns its output and the line `plugin install` prints.
+async fn run_as_a_new_user(c: &Cluster, file: &str, marker: &str) -> (Output, String) {
     let home = c.dir.path().join("home");
     std::fs::create_dir_all(&home).expect("create home");
     let binary_dir = backupscope().parent().expect("binary dir").to_path_buf();
@@ -278,23 +274,35 @@ async fn docs_install_block_works_as_written() {
             "-euo",
             "pipefail",
             "-c",
-            &documented_block("docs/plugin.md", "docs_install_block_works_as_written"),
+            &documented_block(file, marker),
         ]),
         vec![
             ("HOME".into(), home.clone().into()),
             ("PATH".into(), path_with(&binary_dir)),
             ("KUBECONFIG".into(), c.kubeconfig.clone().into()),
-            // The example's instant, so the ages are those of the direct run below.
+            // The example's instant, so the ages are those of the direct runs.
             ("BACKUPSCOPE_NOW".into(), NOW.into()),
         ],
     )
     .await;
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let mut want = format!(
+    let installed = format!(
         "installed {}/.local/bin/kubectl-backupscope -> {}\n",
         home.display(),
         backupscope().canonicalize().expect("binary path").display()
     );
+    (ran, installed)
+}
+
+/// docs/plugin.md's install block, run as written in bash by a user whose HOME is new and
+/// whose KUBECONFIG names the test cluster: it installs the plugin and kubectl prints what
+/// backupscope prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docs_install_block_works_as_written() {
+    let c = cluster("ack-cluster").await;
+    let kc = c.kubeconfig.to_str().expect("utf-8 path");
+    let (ran, mut want) =
+        run_as_a_new_user(&c, "docs/plugin.md", "docs_install_block_works_as_written").await;
     for command in [
         &["status"][..],
         &["describe", "backuplocation", "shared-oss-vault"],
@@ -317,33 +325,7 @@ async fn docs_install_block_works_as_written() {
 async fn readme_block_works_as_written() {
     let c = cluster("ack-cluster").await;
     let kc = c.kubeconfig.to_str().expect("utf-8 path");
-    let home = c.dir.path().join("home");
-    std::fs::create_dir_all(&home).expect("create home");
-    let binary_dir = backupscope().parent().expect("binary dir").to_path_buf();
-    let ran = run(
-        "bash".into(),
-        strings(&[
-            "--norc",
-            "--noprofile",
-            "-euo",
-            "pipefail",
-            "-c",
-            &documented_block("README.md", "readme_block_works_as_written"),
-        ]),
-        vec![
-            ("HOME".into(), home.clone().into()),
-            ("PATH".into(), path_with(&binary_dir)),
-            ("KUBECONFIG".into(), c.kubeconfig.clone().into()),
-            ("BACKUPSCOPE_NOW".into(), NOW.into()),
-        ],
-    )
-    .await;
-    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-    let mut want = format!(
-        "installed {}/.local/bin/kubectl-backupscope -> {}\n",
-        home.display(),
-        backupscope().canonicalize().expect("binary path").display()
-    );
+    let (ran, mut want) = run_as_a_new_user(&c, "README.md", "readme_block_works_as_written").await;
     for (command, code) in [("status", 0), ("doctor", 1)] {
         let args = strings(&[command, "--kubeconfig", kc, "--now", NOW]);
         let direct = run(backupscope(), args, Vec::new()).await;

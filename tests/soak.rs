@@ -212,14 +212,6 @@ fn expected_lines(server: &TestApiServer) -> Vec<String> {
     center_lines(&String::from_utf8(out).expect("UTF-8"))
 }
 
-fn our_events(server: &TestApiServer) -> Vec<Value> {
-    server
-        .list_objects("v1", "Event")
-        .into_iter()
-        .filter(|e| e["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "backupscope")
-        .collect()
-}
-
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -413,7 +405,7 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
     );
     let deadline = Instant::now() + CONVERGE;
     loop {
-        let events = our_events(&server);
+        let events = cluster::our_events(&server);
         let mut per_task: BTreeMap<String, usize> = BTreeMap::new();
         for e in &events {
             let about = e["involvedObject"]["name"]

@@ -206,3 +206,31 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
+
+/// Velero's CRDs on the test API server.
+pub fn register_velero(server: &testapiserver::TestApiServer) {
+    for (kind, plural) in [
+        ("BackupStorageLocation", "backupstoragelocations"),
+        ("Backup", "backups"),
+        ("Schedule", "schedules"),
+        ("Restore", "restores"),
+        ("PodVolumeBackup", "podvolumebackups"),
+    ] {
+        server.register(testapiserver::ResourceType::new(
+            "velero.io",
+            "v1",
+            kind,
+            plural,
+            true,
+        ));
+    }
+}
+
+/// Writes the backup center of `scale` into the server; returns the number of objects.
+pub fn load(server: &testapiserver::TestApiServer, scale: &Scale) -> usize {
+    let objects = (0..scale.vaults)
+        .map(vault)
+        .chain((0..scale.schedules).map(|i| schedule(i, scale.vaults)))
+        .chain((0..scale.tasks).map(|i| task(i, scale, phase_of(i, scale))));
+    server.apply_many(objects).expect("load objects")
+}

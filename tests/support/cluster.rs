@@ -110,3 +110,12 @@ pub fn load_example(server: &TestApiServer, name: &str) -> usize {
         .apply_many(objects)
         .unwrap_or_else(|e| panic!("load {name} into the server: {e}"))
 }
+
+/// Events backupscope wrote (its `managed-by` label), in the server's order.
+pub fn our_events(server: &TestApiServer) -> Vec<Value> {
+    server
+        .list_objects("v1", "Event")
+        .into_iter()
+        .filter(|e| e["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "backupscope")
+        .collect()
+}
