@@ -235,3 +235,26 @@ fn bad_access_files_are_refused_at_start_naming_the_flag() {
         }
     }
 }
+
+/// The assets are compiled in and routed by exact path: no request reaches the file system.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_path_reaches_the_file_system() {
+    let snapshot = example("ack-cluster");
+    let serve = Serve::start(&[OsStr::new("--snapshot"), snapshot.as_os_str()]);
+    for path in [
+        "/assets/../../../../etc/passwd",
+        "/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/assets/..%2f..%2f..%2fetc%2fpasswd",
+        "/..%5c..%5cetc%5cpasswd",
+        "/assets/app.js/../../../etc/passwd",
+        "//etc/passwd",
+        "/assets/",
+        "/assets/app.js.map",
+    ] {
+        let response = http::get(&serve.url(path), &[]).await;
+        assert_eq!(response.status, 404, "{path}");
+        assert!(!response.text().contains("root:"), "{path}");
+    }
+    let script = http::get(&serve.url("/assets/app.js"), &[]).await;
+    assert_eq!(script.status, 200);
+}
