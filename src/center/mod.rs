@@ -23,6 +23,9 @@ pub struct BackupCenter<'a> {
     ack_namespaces: BTreeSet<&'a str>,
     /// `--engine`: look at one backup system only.
     only: Option<Engine>,
+    /// Vaults in view by (namespace, name): every task asks for its vault, and a scan of the
+    /// vaults per task was quadratic at fleet scale (4.7 s a render at 1M tasks).
+    vault_index: HashMap<(&'a str, &'a str), &'a Vault>,
 }
 
 /// A backup task with the velero twin that adds detail to it on ACK.
@@ -81,12 +84,22 @@ impl<'a> BackupCenter<'a> {
         if only == Some(Engine::Velero) {
             ack_namespaces.clear();
         }
-        BackupCenter {
+        let mut center = BackupCenter {
             inventory,
             now,
             ack_namespaces,
             only,
+            vault_index: HashMap::new(),
+        };
+        let mut index = HashMap::with_capacity(inventory.vaults.len());
+        // The first in view order wins, as a scan of `vaults()` would find it.
+        for v in center.vaults() {
+            index
+                .entry((v.namespace.as_str(), v.name.as_str()))
+                .or_insert(v);
         }
+        center.vault_index = index;
+        center
     }
 
     /// Hidden from the views: a velero.io object in an ACK namespace mirrors a csdr object and

@@ -121,8 +121,7 @@ pub fn severity_of_word(word: &str) -> Option<Severity> {
 impl<'a> BackupCenter<'a> {
     /// The vault `name` in `namespace` (vaults of one name in two namespaces stay apart).
     pub fn vault_in(&self, namespace: &str, name: &str) -> Option<&'a Vault> {
-        self.vaults()
-            .find(|v| v.namespace == namespace && v.name == name)
+        self.vault_index.get(&(namespace, name)).copied()
     }
 
     /// The vault a task writes to, when it exists; `None` for a task naming none or one that
