@@ -162,17 +162,6 @@ async fn one_warning_event_per_failure_and_none_after_a_restart() {
     server.shutdown().await;
 }
 
-fn holder(server: &TestApiServer) -> Option<String> {
-    server
-        .get(
-            "coordination.k8s.io/v1",
-            "Lease",
-            Some("velero"),
-            "backupscope",
-        )
-        .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_lease_holder_writes_and_the_other_replica_takes_over() {
     let server = TestApiServer::start().await.unwrap();
@@ -192,8 +181,11 @@ async fn only_the_lease_holder_writes_and_the_other_replica_takes_over() {
     };
     let mut a = Some(serve(&kc, &ha("replica-a")).await);
     let mut b = Some(serve(&kc, &ha("replica-b")).await);
-    wait_until("a lease holder", || holder(&server).is_some()).await;
-    let first_holder = holder(&server).unwrap();
+    wait_until("a lease holder", || {
+        cluster::lease_holder(&server, "velero", "backupscope").is_some()
+    })
+    .await;
+    let first_holder = cluster::lease_holder(&server, "velero", "backupscope").unwrap();
 
     server
         .apply(velero_backup("before-kill", "Failed", "boom"))
@@ -220,7 +212,7 @@ async fn only_the_lease_holder_writes_and_the_other_replica_takes_over() {
         .apply(velero_backup("during-handover", "Failed", "boom"))
         .unwrap();
     wait_until("the survivor to take the lease", || {
-        holder(&server).as_deref() == Some(survivor)
+        cluster::lease_holder(&server, "velero", "backupscope").as_deref() == Some(survivor)
     })
     .await;
     let takeover = killed_at.elapsed();

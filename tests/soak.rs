@@ -241,12 +241,6 @@ async fn start_replica(kubeconfig: &std::path::Path, id: &str) -> Serve {
         .expect("start serve")
 }
 
-fn holder(server: &TestApiServer) -> Option<String> {
-    server
-        .get("coordination.k8s.io/v1", "Lease", Some(NS), "backupscope")
-        .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string))
-}
-
 /// The scrapes of one replica: every 250 ms until stopped, answers and failures counted.
 struct Scrapes {
     id: String,
@@ -343,7 +337,8 @@ async fn soak_with_faults_converges_with_one_event_per_failure() {
             server.set_latency(Duration::ZERO);
         }
         if once("kill leader", 0.5) {
-            let leader = holder(&server).expect("a lease holder by mid-run");
+            let leader = cluster::lease_holder(&server, NS, "backupscope")
+                .expect("a lease holder by mid-run");
             let entry = scrapes.iter().find(|s| s.id == leader).expect("leader");
             entry.stop.store(true, Ordering::Relaxed);
             drop(replicas.remove(&leader));

@@ -119,3 +119,10 @@ pub fn our_events(server: &TestApiServer) -> Vec<Value> {
         .filter(|e| e["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "backupscope")
         .collect()
 }
+
+/// Who holds the Lease `namespace/name` now.
+pub fn lease_holder(server: &TestApiServer, namespace: &str, name: &str) -> Option<String> {
+    server
+        .get("coordination.k8s.io/v1", "Lease", Some(namespace), name)
+        .and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string))
+}
