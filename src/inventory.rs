@@ -113,9 +113,29 @@ pub struct TaskIndex {
     /// (engine, namespace, vault) -> tasks per outcome, indexed by `Outcome as usize`.
     pub counts: HashMap<(Engine, SharedStr, SharedStr), [u64; Outcome::ALL.len()]>,
     /// Tasks that get per-task series: failed and unfinished ones (engine, namespace, name).
-    pub flagged: BTreeSet<(Engine, SharedStr, SharedStr)>,
+    pub flagged: BTreeMap<(Engine, SharedStr, SharedStr), Flagged>,
     /// (engine, namespace, schedule name; "" for manual) -> its runs.
     pub runs: HashMap<(Engine, SharedStr, SharedStr), RunIndex>,
+}
+
+/// What the index keeps of a flagged task: enough to tell, without looking the task up,
+/// which per-task series it has and whether their bytes can be reused.
+#[derive(Debug, Clone)]
+pub struct Flagged {
+    pub vault: SharedStr,
+    /// Failed (else unfinished).
+    pub failed: bool,
+    /// The inventory revision at which anything a view reads about this task last changed:
+    /// the task, its velero twin, a Warning event or a PodVolumeBackup about it.
+    pub changed: u64,
+}
+
+/// Two indexes agree on a flagged task when they hold the same facts; `changed` says when,
+/// not what, and differs between inventories that got the same objects in other orders.
+impl PartialEq for Flagged {
+    fn eq(&self, other: &Self) -> bool {
+        self.vault == other.vault && self.failed == other.failed
+    }
 }
 
 /// A task's place in time: (time, name), the name breaking ties.
@@ -129,19 +149,29 @@ pub struct RunIndex {
     pub last_success: Option<TimeKey>,
     /// Newest task: (start, else creation time; name).
     pub last_task: Option<TimeKey>,
-    /// Every task and every success of the schedule in time order, so the newest is known
-    /// after any change, even when the newest goes away: re-finding it by walking all tasks
-    /// made bulk changes (a schedule's tasks deleted newest first) quadratic.
-    tasks: BTreeSet<TimeKey>,
+    /// The newest task's outcome: a scrape reads it for every schedule, and a lookup of the
+    /// task among 100 000 per schedule cost more than the rest of the scrape.
+    pub last_outcome: Option<Outcome>,
+    /// Every task (with its outcome) and every success of the schedule in time order, so the
+    /// newest is known after any change, even when the newest goes away: re-finding it by
+    /// walking all tasks made bulk changes (a schedule's tasks deleted newest first) quadratic.
+    tasks: BTreeMap<TimeKey, Outcome>,
     successes: BTreeSet<TimeKey>,
 }
 
 impl RunIndex {
+    /// When the newest success ended (else started, else was created).
+    pub fn last_success_time(&self) -> Option<Timestamp> {
+        self.last_success.as_ref().and_then(|(t, _)| *t)
+    }
+
     fn refresh(&mut self) {
         self.total = self.tasks.len() as u64;
-        if self.last_task.as_ref() != self.tasks.last() {
-            self.last_task = self.tasks.last().cloned();
+        let last = self.tasks.last_key_value();
+        if self.last_task.as_ref() != last.map(|(k, _)| k) {
+            self.last_task = last.map(|(k, _)| k.clone());
         }
+        self.last_outcome = last.map(|(_, o)| *o);
         if self.last_success.as_ref() != self.successes.last() {
             self.last_success = self.successes.last().cloned();
         }
@@ -158,19 +188,25 @@ fn task_key(t: &BackupTask) -> TimeKey {
 }
 
 impl TaskIndex {
-    fn add(&mut self, t: &BackupTask) {
+    fn add(&mut self, t: &BackupTask, revision: u64) {
         self.counts
             .entry((t.engine, t.namespace.clone(), t.vault.clone()))
             .or_default()[t.phase.outcome() as usize] += 1;
         if t.phase.is_failure() || t.phase.is_active() {
-            self.flagged
-                .insert((t.engine, t.namespace.clone(), t.name.clone()));
+            self.flagged.insert(
+                (t.engine, t.namespace.clone(), t.name.clone()),
+                Flagged {
+                    vault: t.vault.clone(),
+                    failed: t.phase.is_failure(),
+                    changed: revision,
+                },
+            );
         }
         let run = self
             .runs
             .entry((t.engine, t.namespace.clone(), t.schedule.clone()))
             .or_default();
-        run.tasks.insert(task_key(t));
+        run.tasks.insert(task_key(t), t.phase.outcome());
         if let Some(success) = success_key(t) {
             run.successes.insert(success);
         }
@@ -189,6 +225,17 @@ impl TaskIndex {
             && a.engine == b.engine
             && a.namespace == b.namespace
             && a.name == b.name
+    }
+
+    /// Marks what a view reads about the task (engine, namespace, name) as changed, when it
+    /// is flagged.
+    fn touch(&mut self, engine: Engine, namespace: &SharedStr, name: &SharedStr, revision: u64) {
+        if let Some(f) = self
+            .flagged
+            .get_mut(&(engine, namespace.clone(), name.clone()))
+        {
+            f.changed = revision;
+        }
     }
 
     /// Takes `old` out.
@@ -237,6 +284,10 @@ pub struct Inventory {
     event_index: Nested<BTreeSet<NsName>>,
     /// Bumped on every change; lets views cache work per inventory state.
     revision: u64,
+    /// The revision at which each vault and schedule last changed, keyed as their maps are
+    /// (so the two iterate in step): the scrape reuses the bytes of those that did not.
+    vault_changes: [BTreeMap<NsName, u64>; 2],
+    schedule_changes: [BTreeMap<NsName, u64>; 2],
     /// The one copy of each repeated value of the backup tasks.
     strings: Interner,
 }
@@ -289,13 +340,15 @@ impl Inventory {
         if self.holds(&id, &record) {
             return;
         }
-        self.revision += 1;
         // A replaced PVB or event may point elsewhere now: drop its index entries first.
         if matches!(record, Record::PodVolumeBackup(_) | Record::Event(_)) {
             self.remove(&record.key());
         }
+        self.revision += 1;
+        let revision = self.revision;
         match record {
             Record::Vault(v) => {
+                self.vault_changes[v.engine as usize].insert(id.clone(), revision);
                 self.vaults.get_mut(v.engine).insert(id, Box::new(v));
             }
             Record::Backup(mut b) => {
@@ -310,30 +363,44 @@ impl Inventory {
                 self.strings.str(&mut b.ttl);
                 self.strings.list(&mut b.included_namespaces);
                 let tasks = self.backups.get_mut(b.engine);
-                match tasks.get_mut(&id) {
+                let (engine, namespace, name) = match tasks.get_mut(&id) {
                     Some(old) => {
                         // The map keeps the old key: the record shares its strings.
                         (b.namespace, b.name) = (old.namespace.clone(), old.name.clone());
-                        if !TaskIndex::same_entries(old, &b) {
+                        if TaskIndex::same_entries(old, &b) {
+                            self.task_index
+                                .touch(b.engine, &b.namespace, &b.name, revision);
+                        } else {
                             self.task_index.remove(old);
-                            self.task_index.add(&b);
+                            self.task_index.add(&b, revision);
                         }
                         **old = b;
+                        (old.engine, old.namespace.clone(), old.name.clone())
                     }
                     None => {
                         self.strings.str(&mut b.namespace);
-                        self.task_index.add(&b);
-                        tasks.insert((b.namespace.clone(), b.name.clone()), Box::new(b));
+                        self.task_index.add(&b, revision);
+                        let key = (b.namespace.clone(), b.name.clone());
+                        let engine = b.engine;
+                        tasks.insert(key.clone(), Box::new(b));
+                        (engine, key.0, key.1)
                     }
+                };
+                // An ACK task reads its velero twin.
+                if engine == Engine::Velero {
+                    self.task_index
+                        .touch(Engine::Ack, &namespace, &name, revision);
                 }
             }
             Record::Schedule(s) => {
+                self.schedule_changes[s.engine as usize].insert(id.clone(), revision);
                 self.schedules.get_mut(s.engine).insert(id, Box::new(s));
             }
             Record::Restore(r) => {
                 self.restores.get_mut(r.engine).insert(id, Box::new(r));
             }
             Record::PodVolumeBackup(p) => {
+                self.touch_task(&p.namespace, &p.backup, revision);
                 nested_insert(&mut self.pvb_index, &p.namespace, &p.backup).insert(p.name.clone());
                 self.pod_volume_backups.insert(id, p);
             }
@@ -348,6 +415,7 @@ impl Inventory {
                 self.pods.insert(id, p);
             }
             Record::Event(e) => {
+                self.touch_task(involved_namespace(&e), &e.involved_name, revision);
                 nested_insert(
                     &mut self.event_index,
                     involved_namespace(&e),
@@ -392,19 +460,32 @@ impl Inventory {
     pub fn remove(&mut self, key: &RecordKey) -> bool {
         let id = ns_name(key);
         let engine = key.engine.unwrap_or(Engine::Velero);
+        // The revision this removal makes, if it removes anything.
+        let revision = self.revision + 1;
         let removed = match key.kind {
-            RecordKind::Vault => self.vaults.get_mut(engine).remove(&id).is_some(),
+            RecordKind::Vault => {
+                self.vault_changes[engine as usize].remove(&id);
+                self.vaults.get_mut(engine).remove(&id).is_some()
+            }
             RecordKind::Backup => match self.backups.get_mut(engine).remove(&id) {
                 Some(old) => {
                     self.task_index.remove(&old);
+                    if engine == Engine::Velero {
+                        self.task_index
+                            .touch(Engine::Ack, &old.namespace, &old.name, revision);
+                    }
                     true
                 }
                 None => false,
             },
-            RecordKind::Schedule => self.schedules.get_mut(engine).remove(&id).is_some(),
+            RecordKind::Schedule => {
+                self.schedule_changes[engine as usize].remove(&id);
+                self.schedules.get_mut(engine).remove(&id).is_some()
+            }
             RecordKind::Restore => self.restores.get_mut(engine).remove(&id).is_some(),
             RecordKind::PodVolumeBackup => match self.pod_volume_backups.remove(&id) {
                 Some(p) => {
+                    self.touch_task(&p.namespace, &p.backup, revision);
                     if let Some(names) = self
                         .pvb_index
                         .get_mut(&p.namespace)
@@ -430,6 +511,7 @@ impl Inventory {
             RecordKind::Event => match self.events.remove(&id) {
                 Some(e) => {
                     let ins = involved_namespace(&e);
+                    self.touch_task(ins, &e.involved_name, revision);
                     if let Some(set) = self
                         .event_index
                         .get_mut(ins)
@@ -449,9 +531,28 @@ impl Inventory {
             },
         };
         if removed {
-            self.revision += 1;
+            self.revision = revision;
         }
         removed
+    }
+
+    /// Marks what views read about the backup task `namespace/name` (either engine) as
+    /// changed at `revision`: an event or PodVolumeBackup about it came, changed or went.
+    fn touch_task(&mut self, namespace: &str, name: &str, revision: u64) {
+        let (namespace, name) = (SharedStr::from(namespace), SharedStr::from(name));
+        for engine in [Engine::Ack, Engine::Velero] {
+            self.task_index.touch(engine, &namespace, &name, revision);
+        }
+    }
+
+    /// Vaults with the revision at which each last changed, in [`PerEngine::iter`] order.
+    pub fn vaults_changed(&self) -> impl Iterator<Item = (&Vault, u64)> {
+        zip_changes(&self.vaults, &self.vault_changes)
+    }
+
+    /// Schedules with the revision at which each last changed, in [`PerEngine::iter`] order.
+    pub fn schedules_changed(&self) -> impl Iterator<Item = (&Schedule, u64)> {
+        zip_changes(&self.schedules, &self.schedule_changes)
     }
 
     /// Every key of one kind (and engine), for reconciling a relist: what the new list does
@@ -508,6 +609,20 @@ impl Inventory {
             .map(|t| &**t)
     }
 
+    /// A backup task by keys the caller already holds as shared strings: no allocation, which
+    /// matters to a scrape that looks up thousands of them.
+    pub fn backup_shared(
+        &self,
+        engine: Engine,
+        namespace: &SharedStr,
+        name: &SharedStr,
+    ) -> Option<&BackupTask> {
+        self.backups
+            .get(engine)
+            .get(&(namespace.clone(), name.clone()))
+            .map(|t| &**t)
+    }
+
     /// How many records of each resource the inventory holds (`backupscope_objects`), in
     /// [`RESOURCES`] order.
     pub fn object_counts(&self) -> [(&'static str, usize); RESOURCES.len()] {
@@ -538,7 +653,7 @@ impl Inventory {
     pub fn rebuilt_task_index(&self) -> TaskIndex {
         let mut index = TaskIndex::default();
         for t in self.backups.iter() {
-            index.add(t);
+            index.add(t, self.revision);
         }
         index
     }
@@ -552,6 +667,25 @@ impl FromIterator<Record> for Inventory {
         }
         inventory
     }
+}
+
+/// A per-engine map's records beside the revisions they changed at (the same keys, so the
+/// maps iterate in step).
+fn zip_changes<'a, T>(
+    records: &'a PerEngine<T>,
+    changes: &'a [BTreeMap<NsName, u64>; 2],
+) -> impl Iterator<Item = (&'a T, u64)> {
+    debug_assert_eq!(records.ack.len(), changes[Engine::Ack as usize].len());
+    debug_assert_eq!(records.velero.len(), changes[Engine::Velero as usize].len());
+    let ack = records
+        .ack
+        .values()
+        .zip(changes[Engine::Ack as usize].values());
+    let velero = records
+        .velero
+        .values()
+        .zip(changes[Engine::Velero as usize].values());
+    ack.chain(velero).map(|(r, c)| (&**r, *c))
 }
 
 /// Events about namespaced objects often leave `involvedObject.namespace` empty when it equals

@@ -139,7 +139,30 @@ pub fn for_each_object(scale: &Scale, mut f: impl FnMut(Value)) {
         .for_each(&mut f);
 }
 
-/// Peak and current resident memory of a process (`"self"` or a pid), in bytes (Linux /proc).
+/// Status updates to `k` tasks spread over the inventory, as the watch applies them between two
+/// scrapes: a phase change for most (moving counts, flagged sets and schedule runs), a new
+/// failure message for the failed. `round` varies which tasks and phases.
+pub fn change_tasks(
+    inventory: &mut backupscope::inventory::Inventory,
+    scale: &Scale,
+    k: usize,
+    round: usize,
+) {
+    let phases = ["Completed", "Failed", "PartiallyFailed", "InProgress"];
+    for j in 0..k {
+        let i = (j * 7919 + round * 104_729) % scale.tasks;
+        let phase = phases[(j + round) % phases.len()];
+        let mut task = task(i, scale, phase);
+        if phase == "Failed" {
+            task["status"]["failureReason"] =
+                format!("round {round}: velero backup process timeout").into();
+        }
+        if let Ok(backupscope::dialect::Mapped::Record(r)) = backupscope::dialect::map(&task) {
+            inventory.apply(*r);
+        }
+    }
+}
+
 /// The inventory of a synthetic backup center. Objects are generated and mapped one at a time,
 /// so RSS figures taken after it are the inventory's, not the generator's.
 pub fn inventory(scale: &Scale) -> backupscope::inventory::Inventory {
@@ -152,6 +175,7 @@ pub fn inventory(scale: &Scale) -> backupscope::inventory::Inventory {
     inventory
 }
 
+/// Peak and current resident memory of a process (`"self"` or a pid), in bytes (Linux /proc).
 pub fn rss_of(process: &str) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     let field = |name: &str| {

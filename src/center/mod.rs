@@ -5,9 +5,9 @@
 //! This is the one place these decisions are made; metrics, CLI and web only render them.
 
 use crate::dialect::ack;
-use crate::inventory::Inventory;
+use crate::inventory::{Flagged, Inventory, RunIndex};
 use crate::model::{
-    BackupTask, Engine, Outcome, RestoreTask, Schedule, Timestamp, Vault, WarningEvent,
+    BackupTask, Engine, Outcome, RestoreTask, Schedule, SharedStr, Timestamp, Vault, WarningEvent,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -224,15 +224,27 @@ impl<'a> BackupCenter<'a> {
                 let last_task = run
                     .last_task
                     .as_ref()
-                    .and_then(|(_, name)| inv.backup(*engine, ns, name));
+                    .and_then(|(_, name)| inv.backup_shared(*engine, ns, name));
                 let runs = ScheduleRuns {
-                    last_success: run.last_success.as_ref().and_then(|(t, _)| *t),
+                    last_success: run.last_success_time(),
                     last_task,
                     total: run.total as usize,
                 };
                 ((*engine, ns.as_str(), schedule.as_str()), runs)
             })
             .collect()
+    }
+
+    /// The task index's summary of each schedule's runs, twins excluded: no task is looked
+    /// up, which a scrape needs (see [`Self::schedule_runs`] for the newest task itself).
+    pub fn run_index(
+        &self,
+    ) -> impl Iterator<Item = (&'a (Engine, SharedStr, SharedStr), &'a RunIndex)> + '_ {
+        self.inventory
+            .task_index
+            .runs
+            .iter()
+            .filter(|((engine, ns, _), _)| !self.is_mirror(*engine, ns))
     }
 
     /// Task counts per (namespace, vault) and outcome (index `Outcome as usize`), twins
@@ -254,11 +266,35 @@ impl<'a> BackupCenter<'a> {
     /// Failed and unfinished tasks (the ones with per-task series), twins excluded.
     pub fn flagged_tasks(&self) -> impl Iterator<Item = &'a BackupTask> + '_ {
         let inv = self.inventory;
-        inv.task_index
+        self.flagged()
+            .filter_map(|((engine, ns, name), _)| inv.backup_shared(*engine, ns, name))
+    }
+
+    /// The task index's entries of the failed and unfinished tasks, twins excluded, in
+    /// (engine, namespace, name) order: what a scrape needs to know before it looks a task up.
+    pub fn flagged(
+        &self,
+    ) -> impl Iterator<Item = (&'a (Engine, SharedStr, SharedStr), &'a Flagged)> + '_ {
+        self.inventory
+            .task_index
             .flagged
             .iter()
-            .filter(|(engine, ns, _)| !self.is_mirror(*engine, ns))
-            .filter_map(|(engine, ns, name)| inv.backup(*engine, ns, name))
+            .filter(|((engine, ns, _), _)| !self.is_mirror(*engine, ns))
+    }
+
+    /// Vaults in view with the revision at which each last changed, in [`Self::vaults`] order.
+    pub fn vaults_changed(&self) -> impl Iterator<Item = (&'a Vault, u64)> + '_ {
+        self.inventory
+            .vaults_changed()
+            .filter(|(v, _)| !self.is_mirror(v.engine, &v.namespace))
+    }
+
+    /// Schedules in view with the revision at which each last changed, in
+    /// [`Self::schedules`] order.
+    pub fn schedules_changed(&self) -> impl Iterator<Item = (&'a Schedule, u64)> + '_ {
+        self.inventory
+            .schedules_changed()
+            .filter(|(s, _)| !self.is_mirror(s.engine, &s.namespace))
     }
 
     pub fn events(&self) -> impl Iterator<Item = &'a WarningEvent> + '_ {

@@ -127,10 +127,15 @@ impl<'a> BackupCenter<'a> {
     /// The vault a task writes to, when it exists; `None` for a task naming none or one that
     /// was never created (Velero fails such a task with FailedValidation).
     pub fn task_vault(&self, task: &BackupTask) -> Option<&'a Vault> {
-        if task.vault.is_empty() {
+        self.named_vault(&task.namespace, &task.vault)
+    }
+
+    /// The vault a task or schedule names, when it names one and it exists.
+    pub fn named_vault(&self, namespace: &str, vault: &str) -> Option<&'a Vault> {
+        if vault.is_empty() {
             return None;
         }
-        self.vault_in(&task.namespace, &task.vault)
+        self.vault_in(namespace, vault)
     }
 
     /// Task counts by outcome of one vault (index `Outcome as usize`).

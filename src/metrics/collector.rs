@@ -6,16 +6,24 @@
 use super::contract::Declared;
 use super::families as f;
 use super::sink::MetricSink;
+use super::units::{Key, Reuse, Stamp, Text, Units};
 use crate::center::BackupCenter;
 use crate::model::{
-    ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources, SchedulePhase, Timestamp,
-    VaultPhase,
+    ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources, SchedulePhase, SharedStr,
+    Timestamp, VaultPhase,
 };
 use crate::source::health::SourceHealth;
 use crate::source::kube::DISCOVERY;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How a rendering that reused the previous one went: units copied and units rendered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reused {
+    pub copied: u64,
+    pub rendered: u64,
+}
 
 /// What the collector is told to leave out.
 #[derive(Debug, Clone, Default)]
@@ -87,26 +95,86 @@ fn seconds(t: Timestamp) -> f64 {
 /// Writes declared families to a sink, counts samples per family for `backupscope_series`,
 /// and drops disabled families. Samples are built only through a declaration
 /// ([`Declared::labels`]), so a family cannot emit a label it did not declare.
-struct Counting<'s, S: MetricSink> {
+struct Counting<'s, 'p, S: MetricSink> {
     sink: &'s mut S,
     disabled: &'s HashSet<String>,
     skipping: bool,
     series: Vec<(&'static str, u64)>,
+    /// The previous rendering to copy unchanged units from, for a text sink.
+    reuse: Option<Reuse<'p>>,
 }
 
-impl<S: MetricSink> Counting<'_, S> {
+impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
+    fn new(sink: &'s mut S, disabled: &'s HashSet<String>, reuse: Option<Reuse<'p>>) -> Self {
+        // Units are copied as bytes, so only into a sink that writes bytes.
+        let reuse = reuse.filter(|_| sink.written().is_some());
+        Counting {
+            sink,
+            disabled,
+            skipping: false,
+            series: Vec::new(),
+            reuse,
+        }
+    }
+
+    /// Copies the reused bytes still queued: anything written next must come after them.
+    fn flush(&mut self) {
+        if let Some((bytes, samples)) = self.reuse.as_mut().and_then(Reuse::flush) {
+            self.sink.copy(bytes, samples);
+        }
+    }
+
     fn family<const N: usize>(&mut self, family: &Declared<N>) {
+        self.flush();
         self.skipping = self.disabled.contains(family.name());
         if !self.skipping {
             self.sink.family(&family.family);
             self.series.push((family.name(), 0));
+            if let Some(reuse) = &mut self.reuse {
+                reuse.family(family.name());
+            }
         }
+    }
+
+    /// The samples `render` writes, as one unit: when the previous rendering has the same
+    /// key with the same stamp, its bytes are copied and `render` is not called. Only
+    /// [`Self::sample`] and [`Self::states`] may write inside `render`.
+    fn unit(&mut self, key: Key, stamp: Stamp, render: impl FnOnce(&mut Self)) {
+        if self.skipping {
+            return;
+        }
+        let Some(mut reuse) = self.reuse.take() else {
+            return render(self);
+        };
+        let written = self.sink.written().unwrap_or_default();
+        let start = written + reuse.pending_len();
+        if let Some((from, to, samples, stored)) = reuse.find(key, &stamp) {
+            if let Some((bytes, n)) = reuse.queue(from, to, samples) {
+                self.sink.copy(bytes, n);
+            }
+            if let Some(last) = self.series.last_mut() {
+                last.1 += samples;
+            }
+            reuse.push(stored, stamp, start, start + (to - from), samples);
+        } else {
+            if let Some((bytes, n)) = reuse.flush() {
+                self.sink.copy(bytes, n);
+            }
+            let before = self.series.last().map_or(0, |s| s.1);
+            render(self);
+            let end = self.sink.written().unwrap_or_default();
+            let samples = self.series.last().map_or(0, |s| s.1) - before;
+            reuse.rendered += 1;
+            reuse.push(Reuse::stored(key), stamp, start, end, samples);
+        }
+        self.reuse = Some(reuse);
     }
 
     fn sample<const N: usize>(&mut self, family: &Declared<N>, values: [&str; N], value: f64) {
         if self.skipping {
             return;
         }
+        self.flush();
         debug_assert_eq!(
             self.series.last().map(|s| s.0),
             Some(family.name()),
@@ -178,19 +246,45 @@ impl Collector {
         center: &BackupCenter,
         sink: &mut S,
     ) -> Vec<(&'static str, u64)> {
-        let mut out = Counting {
-            sink,
-            disabled: &self.options.disabled,
-            skipping: false,
-            series: Vec::new(),
-        };
-        vaults(center, &mut out);
-        tasks(center, &mut out);
-        schedules(center, &mut out);
-        restores(center, &mut out);
-        components(center, &mut out);
-        self.events(center, &mut out);
+        let mut out = Counting::new(sink, &self.options.disabled, None);
+        self.center_families(center, &mut out);
         out.series
+    }
+
+    /// [`Self::collect_center`] into a text sink, copying every unit (a vault, a schedule, a
+    /// flagged task...) that did not change since `previous` was rendered into `previous_body`
+    /// in the same format. Returns the series per family and the units of this rendering.
+    pub fn collect_center_reusing<S: MetricSink>(
+        &self,
+        center: &BackupCenter,
+        sink: &mut S,
+        previous: Units,
+        previous_body: &[u8],
+    ) -> (Vec<(&'static str, u64)>, Units, Reused) {
+        let reuse = Reuse::new(previous, previous_body);
+        let mut out = Counting::new(sink, &self.options.disabled, Some(reuse));
+        self.center_families(center, &mut out);
+        out.flush();
+        let series = std::mem::take(&mut out.series);
+        match out.reuse.take() {
+            Some(reuse) => {
+                let reused = Reused {
+                    copied: reuse.reused,
+                    rendered: reuse.rendered,
+                };
+                (series, reuse.finish(), reused)
+            }
+            None => (series, Units::default(), Reused::default()),
+        }
+    }
+
+    fn center_families<S: MetricSink>(&self, center: &BackupCenter, out: &mut Counting<S>) {
+        vaults(center, out);
+        tasks(center, out);
+        schedules(center, out);
+        restores(center, out);
+        components(center, out);
+        self.events(center, out);
     }
 
     /// backupscope's own families, always fresh; `center_series` from [`Self::collect_center`].
@@ -201,12 +295,8 @@ impl Collector {
         center_series: &[(&'static str, u64)],
         sink: &mut S,
     ) {
-        let mut out = Counting {
-            sink,
-            disabled: &self.options.disabled,
-            skipping: false,
-            series: center_series.to_vec(),
-        };
+        let mut out = Counting::new(sink, &self.options.disabled, None);
+        out.series = center_series.to_vec();
         self.own(center, health, &mut out);
         for (family, rows) in crate::alerting::forward::stats() {
             out.family(family);
@@ -375,44 +465,113 @@ fn doctor_findings<S: MetricSink>(
     }
 }
 
+/// The unit key of a record listed engine by engine, then by namespace and name.
+fn by_engine<'a>(
+    engine: Engine,
+    namespace: impl Into<Text<'a>>,
+    name: impl Into<Text<'a>>,
+) -> Key<'a> {
+    Key {
+        major: engine as u8,
+        first: namespace.into(),
+        second: name.into(),
+        minor: 0,
+    }
+}
+
+/// The unit key of a record listed by namespace and name, then engine.
+fn by_name<'a>(
+    namespace: impl Into<Text<'a>>,
+    name: impl Into<Text<'a>>,
+    engine: Engine,
+) -> Key<'a> {
+    Key {
+        major: 0,
+        first: namespace.into(),
+        second: name.into(),
+        minor: engine as u8,
+    }
+}
+
+fn schedule_key(s: &crate::model::Schedule) -> Key<'_> {
+    by_name(&s.namespace, &s.name, s.engine)
+}
+
+/// A stamp of up to six numbers.
+fn stamp(parts: &[u64]) -> Stamp {
+    let mut out = Stamp::default();
+    for (slot, part) in out.iter_mut().zip(parts) {
+        *slot = *part;
+    }
+    out
+}
+
+/// A timestamp as a stamp part: 0 for none, which no real time (1970) is.
+fn time_part(t: Option<Timestamp>) -> u64 {
+    t.map_or(0, |t| t.as_millisecond() as u64 | 1 << 63)
+}
+
 fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    // A vault's series are its record's fields: the revision it changed at stamps them.
+    let vaults: Vec<_> = center.vaults_changed().collect();
     out.family(&f::BACKUPLOCATION_INFO);
-    for v in center.vaults() {
-        out.sample(
-            &f::BACKUPLOCATION_INFO,
-            [
-                &v.namespace,
-                &v.name,
-                &v.provider,
-                &v.bucket,
-                &v.prefix,
-                &v.region,
-                &v.network_policy,
-                v.engine.as_str(),
-            ],
-            1.0,
+    for (v, changed) in &vaults {
+        out.unit(
+            by_engine(v.engine, &v.namespace, &v.name),
+            stamp(&[*changed]),
+            |out| {
+                out.sample(
+                    &f::BACKUPLOCATION_INFO,
+                    [
+                        &v.namespace,
+                        &v.name,
+                        &v.provider,
+                        &v.bucket,
+                        &v.prefix,
+                        &v.region,
+                        &v.network_policy,
+                        v.engine.as_str(),
+                    ],
+                    1.0,
+                );
+            },
         );
     }
     out.family(&f::BACKUPLOCATION_PHASE);
-    for v in center.vaults() {
-        out.states(
-            &f::BACKUPLOCATION_PHASE,
-            [&v.namespace, &v.name, ""],
-            VaultPhase::NAMES,
-            v.phase.as_str(),
+    for (v, changed) in &vaults {
+        out.unit(
+            by_engine(v.engine, &v.namespace, &v.name),
+            stamp(&[*changed]),
+            |out| {
+                out.states(
+                    &f::BACKUPLOCATION_PHASE,
+                    [&v.namespace, &v.name, ""],
+                    VaultPhase::NAMES,
+                    v.phase.as_str(),
+                );
+            },
         );
     }
     out.family(&f::BACKUPLOCATION_LAST_VALIDATION);
-    for v in center.vaults() {
+    for (v, _) in &vaults {
         if let Some(t) = v.last_validation {
-            out.sample(
-                &f::BACKUPLOCATION_LAST_VALIDATION,
-                [&v.namespace, &v.name],
-                seconds(t),
+            out.unit(
+                by_engine(v.engine, &v.namespace, &v.name),
+                stamp(&[time_part(Some(t))]),
+                |out| {
+                    out.sample(
+                        &f::BACKUPLOCATION_LAST_VALIDATION,
+                        [&v.namespace, &v.name],
+                        seconds(t),
+                    );
+                },
             );
         }
     }
 }
+
+// A vault's counts unit is stamped with whether the vault exists and its count per outcome.
+const _: () = assert!(Outcome::ALL.len() < std::mem::size_of::<Stamp>() / 8);
 
 fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     // Counts come from the inventory's index; per-task detail only for the flagged few.
@@ -423,128 +582,181 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
             .entry((v.namespace.as_str(), v.name.as_str()))
             .or_default();
     }
-    let (failed, active): (Vec<_>, Vec<_>) =
-        center.flagged_tasks().partition(|t| t.phase.is_failure());
     out.family(&f::BACKUPS);
     for ((ns, vault), by_outcome) in &counts {
-        let exists = flag(!vault.is_empty() && center.vault_in(ns, vault).is_some());
-        for outcome in Outcome::ALL {
-            out.sample(
-                &f::BACKUPS,
-                [ns, vault, exists, outcome.as_str()],
-                by_outcome[*outcome as usize] as f64,
-            );
-        }
+        let exists = center.named_vault(ns, vault).is_some();
+        // The whole input is a few numbers: they are the stamp.
+        let mut parts = stamp(&[u64::from(exists)]);
+        parts[1..=Outcome::ALL.len()].copy_from_slice(by_outcome);
+        out.unit(by_name(*ns, *vault, Engine::Ack), parts, |out| {
+            for outcome in Outcome::ALL {
+                out.sample(
+                    &f::BACKUPS,
+                    [ns, vault, flag(exists), outcome.as_str()],
+                    by_outcome[*outcome as usize] as f64,
+                );
+            }
+        });
     }
+    // A flagged task's series read the task, its twin, its events and PodVolumeBackups (the
+    // index stamps when any of those changed) and whether its vault exists.
+    let inv = center.inventory;
+    let task =
+        |(engine, ns, name): &(Engine, SharedStr, SharedStr)| inv.backup_shared(*engine, ns, name);
+    let flagged: Vec<_> = center.flagged().collect();
     out.family(&f::BACKUP_FAILED_INFO);
-    for t in &failed {
-        let (reason, data_type) = center.detail(&center.view(t));
-        out.sample(
-            &f::BACKUP_FAILED_INFO,
-            [
-                &t.namespace,
-                &t.name,
-                &t.vault,
-                flag(center.task_vault(t).is_some()),
-                t.backup_type.as_str(),
-                data_type.as_str(),
-                &t.schedule,
-                t.phase.as_str(),
-                reason.as_str(),
-                t.engine.as_str(),
-            ],
-            1.0,
+    for (key, entry) in flagged.iter().filter(|(_, e)| e.failed) {
+        let exists = center.named_vault(&key.1, &entry.vault).is_some();
+        out.unit(
+            by_engine(key.0, &key.1, &key.2),
+            stamp(&[entry.changed, u64::from(exists)]),
+            |out| {
+                let Some(t) = task(key) else { return };
+                let (reason, data_type) = center.detail(&center.view(t));
+                out.sample(
+                    &f::BACKUP_FAILED_INFO,
+                    [
+                        &t.namespace,
+                        &t.name,
+                        &t.vault,
+                        flag(exists),
+                        t.backup_type.as_str(),
+                        data_type.as_str(),
+                        &t.schedule,
+                        t.phase.as_str(),
+                        reason.as_str(),
+                        t.engine.as_str(),
+                    ],
+                    1.0,
+                );
+            },
         );
     }
     out.family(&f::BACKUP_COMPLETION);
-    for t in &failed {
-        if let Some(done) = t.completed {
-            out.sample(
-                &f::BACKUP_COMPLETION,
-                [&t.namespace, &t.name, &t.vault],
-                seconds(done),
-            );
-        }
+    for (key, entry) in flagged.iter().filter(|(_, e)| e.failed) {
+        out.unit(
+            by_engine(key.0, &key.1, &key.2),
+            stamp(&[entry.changed]),
+            |out| {
+                let Some(t) = task(key) else { return };
+                if let Some(done) = t.completed {
+                    out.sample(
+                        &f::BACKUP_COMPLETION,
+                        [&t.namespace, &t.name, &t.vault],
+                        seconds(done),
+                    );
+                }
+            },
+        );
     }
     out.family(&f::BACKUP_START);
-    for t in &active {
-        if let Some(since) = t.started.or(t.created) {
-            out.sample(
-                &f::BACKUP_START,
-                [
-                    &t.namespace,
-                    &t.name,
-                    &t.vault,
-                    t.phase.as_str(),
-                    &t.schedule,
-                ],
-                seconds(since),
-            );
-        }
+    for (key, entry) in flagged.iter().filter(|(_, e)| !e.failed) {
+        out.unit(
+            by_engine(key.0, &key.1, &key.2),
+            stamp(&[entry.changed]),
+            |out| {
+                let Some(t) = task(key) else { return };
+                if let Some(since) = t.started.or(t.created) {
+                    out.sample(
+                        &f::BACKUP_START,
+                        [
+                            &t.namespace,
+                            &t.name,
+                            &t.vault,
+                            t.phase.as_str(),
+                            &t.schedule,
+                        ],
+                        seconds(since),
+                    );
+                }
+            },
+        );
     }
 }
 
 fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
-    let runs = center.schedule_runs();
-    let mut schedules: Vec<_> = center.schedules().collect();
-    schedules.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut schedules: Vec<_> = center.schedules_changed().collect();
+    schedules.sort_by(|(a, _), (b, _)| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    // A schedule's own series are its record's fields (the phase is decided from them
+    // alone): the revision it changed at stamps them.
     out.family(&f::SCHEDULE_INFO);
-    for s in &schedules {
-        out.sample(
-            &f::SCHEDULE_INFO,
-            [
-                &s.namespace,
-                &s.name,
-                &s.vault,
-                &s.cron,
-                flag(s.paused),
-                s.engine.as_str(),
-            ],
-            1.0,
-        );
+    for (s, changed) in &schedules {
+        out.unit(schedule_key(s), stamp(&[*changed]), |out| {
+            out.sample(
+                &f::SCHEDULE_INFO,
+                [
+                    &s.namespace,
+                    &s.name,
+                    &s.vault,
+                    &s.cron,
+                    flag(s.paused),
+                    s.engine.as_str(),
+                ],
+                1.0,
+            );
+        });
     }
     out.family(&f::SCHEDULE_PHASE);
-    for s in &schedules {
-        out.states(
-            &f::SCHEDULE_PHASE,
-            [&s.namespace, &s.name, ""],
-            SchedulePhase::NAMES,
-            center.schedule_phase(s).as_str(),
-        );
+    for (s, changed) in &schedules {
+        out.unit(schedule_key(s), stamp(&[*changed]), |out| {
+            out.states(
+                &f::SCHEDULE_PHASE,
+                [&s.namespace, &s.name, ""],
+                SchedulePhase::NAMES,
+                center.schedule_phase(s).as_str(),
+            );
+        });
     }
     out.family(&f::SCHEDULE_INTERVAL);
-    for s in schedules.iter().filter(|s| center.schedule_can_run(s)) {
+    for (s, changed) in schedules.iter().filter(|(s, _)| center.schedule_can_run(s)) {
         if let Some(i) = s.interval_seconds {
-            out.sample(&f::SCHEDULE_INTERVAL, [&s.namespace, &s.name], i);
+            out.unit(schedule_key(s), stamp(&[*changed]), |out| {
+                out.sample(&f::SCHEDULE_INTERVAL, [&s.namespace, &s.name], i);
+            });
         }
     }
     // A schedule that failed validation has no RPO: it is not meant to run.
     let cannot_run: HashSet<(Engine, &str, &str)> = schedules
         .iter()
-        .filter(|s| !center.schedule_can_run(s))
-        .map(|s| (s.engine, s.namespace.as_str(), s.name.as_str()))
+        .filter(|(s, _)| !center.schedule_can_run(s))
+        .map(|(s, _)| (s.engine, s.namespace.as_str(), s.name.as_str()))
         .collect();
     // Every schedule and the manual pseudo-schedule "" of each namespace, sorted.
-    let mut keyed: BTreeMap<(&str, &str, Engine), _> = BTreeMap::new();
-    for ((engine, ns, name), r) in &runs {
-        if !cannot_run.contains(&(*engine, *ns, *name)) {
-            keyed.insert((*ns, *name, *engine), *r);
+    let mut keyed: BTreeMap<(&SharedStr, &SharedStr, Engine), _> = BTreeMap::new();
+    for ((engine, ns, name), r) in center.run_index() {
+        if !cannot_run.contains(&(*engine, ns.as_str(), name.as_str())) {
+            keyed.insert((ns, name, *engine), r);
         }
     }
+    // The runs' series are one time or one outcome each: those are the stamps.
     out.family(&f::SCHEDULE_LAST_SUCCESS);
-    for ((ns, name, _), r) in &keyed {
-        if let Some(t) = r.last_success {
-            out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t));
+    for ((ns, name, engine), r) in &keyed {
+        if let Some(t) = r.last_success_time() {
+            out.unit(
+                by_name(*ns, *name, *engine),
+                stamp(&[time_part(Some(t))]),
+                |out| {
+                    out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t));
+                },
+            );
         }
     }
     out.family(&f::SCHEDULE_LAST_BACKUP_PHASE);
-    for ((ns, name, _), r) in &keyed {
-        let Some(last) = r.last_task else { continue };
-        out.states(
-            &f::SCHEDULE_LAST_BACKUP_PHASE,
-            [ns, name, ""],
-            Outcome::NAMES,
-            last.phase.outcome().as_str(),
+    for ((ns, name, engine), r) in &keyed {
+        let Some(outcome) = r.last_outcome else {
+            continue;
+        };
+        out.unit(
+            by_name(*ns, *name, *engine),
+            stamp(&[outcome as u64]),
+            |out| {
+                out.states(
+                    &f::SCHEDULE_LAST_BACKUP_PHASE,
+                    [ns, name, ""],
+                    Outcome::NAMES,
+                    outcome.as_str(),
+                );
+            },
         );
     }
 }

@@ -237,6 +237,15 @@ impl MetricSink for TextEncoder<'_> {
         out.push(b'\n');
         self.samples += 1;
     }
+
+    fn written(&self) -> Option<usize> {
+        Some(self.out.len())
+    }
+
+    fn copy(&mut self, bytes: &[u8], samples: u64) {
+        self.out.extend_from_slice(bytes);
+        self.samples += samples as usize;
+    }
 }
 
 #[inline]

@@ -7,3 +7,4 @@ pub mod exposition;
 pub mod families;
 pub mod remote_write;
 pub mod sink;
+pub mod units;

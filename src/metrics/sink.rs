@@ -85,6 +85,15 @@ pub trait MetricSink {
     /// Adds one sample to the current family. Label names are static snake_case; label values
     /// are arbitrary user strings (the sink escapes and caps them).
     fn sample(&mut self, labels: &[(&str, &str)], value: f64);
+    /// Bytes written so far, for a sink that writes text: the collector then copies units
+    /// that did not change since the previous rendering instead of writing their samples again
+    /// (see [`super::units`]). `None` (the default): every sample is written.
+    fn written(&self) -> Option<usize> {
+        None
+    }
+    /// Appends bytes this kind of sink wrote for `samples` samples of the current family in an
+    /// earlier rendering; called only when [`Self::written`] is `Some`.
+    fn copy(&mut self, _bytes: &[u8], _samples: u64) {}
 }
 
 /// Longest label value, in bytes, before it is capped.

@@ -11,6 +11,7 @@ use crate::center::BackupCenter;
 use crate::inventory::Inventory;
 use crate::metrics::collector::Collector;
 use crate::metrics::exposition::{self, Format, TextEncoder};
+use crate::metrics::units::Units;
 use crate::model::{Engine, Timestamp};
 use crate::report::doctor::ClusterFacts;
 use crate::source::health::SourceHealth;
@@ -43,12 +44,17 @@ pub struct AppState {
     pub kubernetes_version: Arc<OnceLock<String>>,
 }
 
-/// Rendered backup-center families of one inventory revision in one format.
+/// Rendered backup-center families of one inventory revision in one format, with the units
+/// they are made of (the next rendering copies those that did not change).
 pub struct Rendered {
     revision: u64,
     format: Format,
     body: Vec<u8>,
     series: Vec<(&'static str, u64)>,
+    units: Units,
+    /// The body before `body`: its allocation is written again by the next rendering, whose
+    /// fresh 5 MB would otherwise page-fault in on every change.
+    spare: Vec<u8>,
 }
 
 impl AppState {
@@ -112,24 +118,31 @@ impl AppState {
                     format,
                     body: Vec::new(),
                     series: Vec::new(),
+                    units: Units::default(),
+                    spare: Vec::new(),
                 });
                 cache.len() - 1
             }
         };
         let rendered = &mut cache[slot];
         if rendered.revision != revision {
-            let mut body = Vec::with_capacity(rendered.body.len().max(64 * 1024));
+            let mut body = std::mem::take(&mut rendered.spare);
+            body.clear();
+            // Room for growth, so the body is not reallocated (and copied) mid-render.
+            let len = rendered.body.len();
+            body.reserve((len + len / 8).max(64 * 1024));
             // Not finished here: `finish` closes an OpenMetrics exposition, and the own
             // families still follow; the combined output is finished below.
-            let series = self
-                .collector
-                .collect_center(&center, &mut TextEncoder::new(&mut body, format));
-            *rendered = Rendered {
-                revision,
-                format,
-                body,
-                series,
-            };
+            let (series, units, _) = self.collector.collect_center_reusing(
+                &center,
+                &mut TextEncoder::new(&mut body, format),
+                std::mem::take(&mut rendered.units),
+                &rendered.body,
+            );
+            rendered.spare = std::mem::replace(&mut rendered.body, body);
+            rendered.revision = revision;
+            rendered.series = series;
+            rendered.units = units;
         }
         buf.extend_from_slice(&rendered.body);
         let mut encoder = TextEncoder::new(buf, format);
