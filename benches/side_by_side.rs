@@ -9,6 +9,9 @@
 //! - (e) series per 1 000 tasks, with every `--disable-metric` option, next to Velero's own
 //!   server metrics for the same cluster (docs/BENCHMARKS.md derives Velero's count).
 //!
+//! (b), watch to inventory against a kube-rs reflector, is benches/side_by_side_watch.rs: it
+//! runs the test API server, which nothing here needs.
+//!
 //! Each scale runs in a child process of this binary, so its RSS is its own.
 //!
 //!   scripts/side-by-side.sh          (installs prometheus-client, then runs this)

@@ -12,7 +12,7 @@
 #[path = "support/fixtures.rs"]
 mod fixtures;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -89,25 +89,6 @@ impl Drop for Serve {
     }
 }
 
-/// Task `i` as written by the `wave`-th wave of updates (one update of every task): what a
-/// backup controller writes while tasks run. Every write changes the status (progress and
-/// the warnings count); in odd waves one task in 50 also moves its phase (a finished task
-/// back to InProgress, an unfinished one to Completed), so phase counts, flagged tasks and
-/// schedule summaries change too without turning the whole fleet into per-task series.
-fn updated_task(i: usize, wave: usize) -> Value {
-    let scale = fixtures::TARGET;
-    let original = fixtures::phase_of(i, &scale);
-    let phase = match (i % 50 == wave % 50, wave % 2, original) {
-        (true, 1, "InProgress") => "Completed",
-        (true, 1, _) => "InProgress",
-        _ => original,
-    };
-    let mut task = fixtures::task(i, &scale, phase);
-    task["status"]["progress"] = json!({"totalItems": 812, "itemsBackedUp": wave % 812});
-    task["status"]["warnings"] = json!(wave % 7);
-    task
-}
-
 fn main() {
     let mut args = std::env::args()
         .skip(1)
@@ -182,7 +163,7 @@ fn main() {
         // update is a no-op for the model.
         let waves = updates.div_ceil(scale.tasks);
         let mut pending: Vec<Value> = (0..updates)
-            .map(|k| updated_task(k % scale.tasks, (round - 1) * waves + k / scale.tasks))
+            .map(|k| fixtures::updated_task(k % scale.tasks, (round - 1) * waves + k / scale.tasks))
             .collect();
         let cpu_before = fixtures::cpu_seconds(&pid.to_string());
         let addr = serve.addr;

@@ -114,6 +114,25 @@ pub fn task(i: usize, scale: &Scale, phase: &str) -> Value {
     })
 }
 
+/// Task `i` as written by the `wave`-th wave of updates (one update of every task): what a
+/// backup controller writes while tasks run. Every write changes the status (progress and
+/// the warnings count); in odd waves one task in 50 also moves its phase (a finished task
+/// back to InProgress, an unfinished one to Completed), so phase counts, flagged tasks and
+/// schedule summaries change too without turning the whole fleet into per-task series.
+pub fn updated_task(i: usize, wave: usize) -> Value {
+    let scale = TARGET;
+    let original = phase_of(i, &scale);
+    let phase = match (i % 50 == wave % 50, wave % 2, original) {
+        (true, 1, "InProgress") => "Completed",
+        (true, 1, _) => "InProgress",
+        _ => original,
+    };
+    let mut task = task(i, &scale, phase);
+    task["status"]["progress"] = json!({"totalItems": 812, "itemsBackedUp": wave % 812});
+    task["status"]["warnings"] = json!(wave % 7);
+    task
+}
+
 /// The phase task `i` has at the given scale.
 pub fn phase_of(i: usize, scale: &Scale) -> &'static str {
     let m = i % 1000;
