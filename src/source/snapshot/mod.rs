@@ -14,6 +14,7 @@
 
 mod archive;
 mod document;
+mod fastyaml;
 mod text;
 
 use crate::model::Record;
@@ -364,14 +365,31 @@ impl Loader {
             );
         }
         let stopped = Rc::new(Cell::new(None));
+        let (used, limit) = (self.used.clone(), self.limits.max_total_bytes);
         let parsed = open().and_then(|mut reader| {
+            let before = used.get();
             // The first bytes tell JSON from YAML; they are read once and passed on.
             let mut head = Vec::new();
             (&mut reader).take(SNIFF_BYTES).read_to_end(&mut head)?;
             let json = looks_like_json(&head);
-            let text = TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
+            let mut text =
+                TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
             if !json {
-                return Ok(yaml_documents(text, len));
+                if let Ok(documents) = fastyaml::documents(&mut text) {
+                    return Ok(Ok(documents));
+                }
+                // Outside what the fast reader knows (or broken): serde-saphyr reads the whole
+                // file again and its answer stands, errors included. The first attempt does
+                // not count against the budget unless it spent it.
+                drop(text);
+                stopped.set(None);
+                if used.get() <= limit {
+                    used.set(before);
+                }
+                return Ok(yaml_documents(
+                    TextReader::new(open()?, stopped.clone()),
+                    len,
+                ));
             }
             Ok(match json_documents(text) {
                 Err(json) if json.documents.is_empty() && stopped.get().is_none() => {
@@ -488,6 +506,9 @@ struct Partial {
 /// reads them.
 fn json_documents(text: impl Read) -> Result<Vec<Document>, Partial> {
     let mut documents = Vec::new();
+    // serde_json reads a byte at a time; std's BufReader serves those from its buffer
+    // without a call through the reader stack for each.
+    let text = std::io::BufReader::with_capacity(64 * 1024, text);
     for document in serde_json::Deserializer::from_reader(text).into_iter::<Document>() {
         match document {
             Ok(d) => documents.push(d),

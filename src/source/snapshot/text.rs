@@ -137,6 +137,22 @@ impl<R: Read> Read for TextReader<R> {
     }
 }
 
+/// The fast YAML reader reads lines straight from the checked buffer (no second copy).
+impl<R: Read> io::BufRead for TextReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.start == self.checked {
+            if !self.fill()? {
+                return Ok(&[]);
+            }
+        }
+        Ok(&self.buf[self.start..self.checked])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.checked);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
