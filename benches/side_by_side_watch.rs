@@ -64,14 +64,6 @@ fn api_resource(kind: &str, plural: &str) -> ApiResource {
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("velero.io", "v1", kind), plural)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 /// What a contender exposes to the measuring loop of its child.
 trait Contender {
     /// Whether the initial list of every resource is in the store.
@@ -248,7 +240,7 @@ fn wait_for(what: &str, done: impl Fn() -> bool) {
 /// stopped), prints a second line once they are applied, and exits.
 fn child(name: &str, kubeconfig: &Path, objects: usize) {
     let started = Instant::now();
-    let rt = runtime();
+    let rt = fixtures::runtime();
     let contender: Box<dyn Contender> = match name {
         // `--page-size` at its default, and at the watcher's default.
         "backupscope" => Box::new(Backupscope::start(&rt, kubeconfig, 100)),
@@ -432,24 +424,15 @@ fn main() {
     let rounds = numbers.next().unwrap_or(3).max(1);
     let scale = fixtures::TARGET;
 
-    let rt = runtime();
-    let server = rt
-        .block_on(TestApiServer::start())
-        .expect("start test API server");
-    fixtures::register_velero(&server);
-    // Every update of a run stays in the watch's buffer while the child is stopped, and in
-    // the history: the figure is the apply rate, not the cost of being evicted and relisting.
-    server.set_watch_buffer(updates + 1000);
-    server.set_history_limit(updates * 2 + 200_000);
-    let loaded = Instant::now();
-    let objects = fixtures::load(&server, &scale);
+    let rt = fixtures::runtime();
+    let (server, objects, load_time) = fixtures::loaded_server(&rt, &scale, updates);
     println!(
         "loaded {objects} objects ({} Backups, {} BSLs, {} Schedules) in {:.2} s; {updates} \
          updates per run, {rounds} rounds",
         scale.tasks,
         scale.vaults,
         scale.schedules,
-        loaded.elapsed().as_secs_f64()
+        load_time.as_secs_f64()
     );
     let dir = std::env::temp_dir().join(format!("backupscope-side-watch-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

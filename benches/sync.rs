@@ -17,7 +17,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use testapiserver::TestApiServer;
 
 const TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -98,27 +97,14 @@ fn main() {
     let rounds = args.next().unwrap_or(3).max(1);
     let scale = fixtures::TARGET;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = runtime
-        .block_on(TestApiServer::start())
-        .expect("start test API server");
-    fixtures::register_velero(&server);
-    // Keep every update of a round in each watch's buffer and in the history: the figure is
-    // backupscope's apply rate, not the cost of being evicted and resuming.
-    server.set_watch_buffer(updates + 1000);
-    server.set_history_limit(updates * 2 + 200_000);
-    let loaded = Instant::now();
-    let count = fixtures::load(&server, &scale);
+    let runtime = fixtures::runtime();
+    let (server, count, load_time) = fixtures::loaded_server(&runtime, &scale, updates);
     println!(
         "loaded {count} objects ({} tasks, {} vaults, {} schedules) into the test API server in {:.2} s",
         scale.tasks,
         scale.vaults,
         scale.schedules,
-        loaded.elapsed().as_secs_f64()
+        load_time.as_secs_f64()
     );
 
     let dir = std::env::temp_dir().join(format!("backupscope-bench-sync-{}", std::process::id()));

@@ -269,6 +269,36 @@ pub fn register_velero(server: &testapiserver::TestApiServer) {
     }
 }
 
+/// The runtime the benches drive the test API server (and clients) on: two workers, one per
+/// core of the machines the figures come from.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A test API server with Velero's CRDs and the backup center of `scale`, sized so that
+/// `updates` status updates stay in every watch's buffer and in the history: the figures are
+/// the apply rate, not the cost of being evicted and relisting. Returns it, the objects
+/// written and how long writing them took.
+pub fn loaded_server(
+    rt: &tokio::runtime::Runtime,
+    scale: &Scale,
+    updates: usize,
+) -> (testapiserver::TestApiServer, usize, std::time::Duration) {
+    let server = rt
+        .block_on(testapiserver::TestApiServer::start())
+        .expect("start test API server");
+    register_velero(&server);
+    server.set_watch_buffer(updates + 1000);
+    server.set_history_limit(updates * 2 + 200_000);
+    let started = std::time::Instant::now();
+    let objects = load(&server, scale);
+    (server, objects, started.elapsed())
+}
+
 /// Writes the backup center of `scale` into the server; returns the number of objects.
 pub fn load(server: &testapiserver::TestApiServer, scale: &Scale) -> usize {
     let objects = (0..scale.vaults)

@@ -143,7 +143,7 @@ impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
         if self.skipping {
             return;
         }
-        let Some(mut reuse) = self.reuse.take() else {
+        let Some(reuse) = self.reuse.as_mut() else {
             return render(self);
         };
         let written = self.sink.written().unwrap_or_default();
@@ -156,18 +156,22 @@ impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
                 last.1 += samples;
             }
             reuse.push(stored, stamp, start, start + (to - from), samples);
-        } else {
-            if let Some((bytes, n)) = reuse.flush() {
-                self.sink.copy(bytes, n);
-            }
-            let before = self.series.last().map_or(0, |s| s.1);
-            render(self);
-            let end = self.sink.written().unwrap_or_default();
-            let samples = self.series.last().map_or(0, |s| s.1) - before;
+            return;
+        }
+        if let Some((bytes, n)) = reuse.flush() {
+            self.sink.copy(bytes, n);
+        }
+        // Rendered again (the rare case): `render` writes through `self`, without the reuse.
+        let mut reuse = self.reuse.take();
+        let before = self.series.last().map_or(0, |s| s.1);
+        render(self);
+        let end = self.sink.written().unwrap_or_default();
+        let samples = self.series.last().map_or(0, |s| s.1) - before;
+        if let Some(reuse) = &mut reuse {
             reuse.rendered += 1;
             reuse.push(Reuse::stored(key), stamp, start, end, samples);
         }
-        self.reuse = Some(reuse);
+        self.reuse = reuse;
     }
 
     fn sample<const N: usize>(&mut self, family: &Declared<N>, values: [&str; N], value: f64) {
