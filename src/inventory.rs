@@ -288,6 +288,9 @@ pub struct Inventory {
     /// (so the two iterate in step): the scrape reuses the bytes of those that did not.
     vault_changes: [BTreeMap<NsName, u64>; 2],
     schedule_changes: [BTreeMap<NsName, u64>; 2],
+    /// The revision at which any vault (schedule) last came, changed or went.
+    vaults_changed_at: u64,
+    schedules_changed_at: u64,
     /// The one copy of each repeated value of the backup tasks.
     strings: Interner,
 }
@@ -348,6 +351,7 @@ impl Inventory {
         let revision = self.revision;
         match record {
             Record::Vault(v) => {
+                self.vaults_changed_at = revision;
                 self.vault_changes[v.engine as usize].insert(id.clone(), revision);
                 self.vaults.get_mut(v.engine).insert(id, Box::new(v));
             }
@@ -393,6 +397,7 @@ impl Inventory {
                 }
             }
             Record::Schedule(s) => {
+                self.schedules_changed_at = revision;
                 self.schedule_changes[s.engine as usize].insert(id.clone(), revision);
                 self.schedules.get_mut(s.engine).insert(id, Box::new(s));
             }
@@ -465,7 +470,11 @@ impl Inventory {
         let removed = match key.kind {
             RecordKind::Vault => {
                 self.vault_changes[engine as usize].remove(&id);
-                self.vaults.get_mut(engine).remove(&id).is_some()
+                let removed = self.vaults.get_mut(engine).remove(&id).is_some();
+                if removed {
+                    self.vaults_changed_at = revision;
+                }
+                removed
             }
             RecordKind::Backup => match self.backups.get_mut(engine).remove(&id) {
                 Some(old) => {
@@ -480,7 +489,11 @@ impl Inventory {
             },
             RecordKind::Schedule => {
                 self.schedule_changes[engine as usize].remove(&id);
-                self.schedules.get_mut(engine).remove(&id).is_some()
+                let removed = self.schedules.get_mut(engine).remove(&id).is_some();
+                if removed {
+                    self.schedules_changed_at = revision;
+                }
+                removed
             }
             RecordKind::Restore => self.restores.get_mut(engine).remove(&id).is_some(),
             RecordKind::PodVolumeBackup => match self.pod_volume_backups.remove(&id) {
@@ -543,6 +556,16 @@ impl Inventory {
         for engine in [Engine::Ack, Engine::Velero] {
             self.task_index.touch(engine, &namespace, &name, revision);
         }
+    }
+
+    /// The revision at which any vault last came, changed or went.
+    pub fn vaults_changed_at(&self) -> u64 {
+        self.vaults_changed_at
+    }
+
+    /// The revision at which any schedule last came, changed or went.
+    pub fn schedules_changed_at(&self) -> u64 {
+        self.schedules_changed_at
     }
 
     /// Vaults with the revision at which each last changed, in [`PerEngine::iter`] order.

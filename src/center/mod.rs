@@ -102,6 +102,18 @@ impl<'a> BackupCenter<'a> {
         center
     }
 
+    /// What decides which objects are in view besides the objects themselves (the ACK
+    /// namespaces, `--engine`), as one number: a view with the same number and unchanged
+    /// vaults shows the same vaults. `DefaultHasher::new` hashes alike within a process (all
+    /// a scrape compares with); two different sets meeting on one value is a 2^-64 chance.
+    pub fn view_stamp(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        self.ack_namespaces.hash(&mut h);
+        self.only.hash(&mut h);
+        h.finish()
+    }
+
     /// Hidden from the views: a velero.io object in an ACK namespace mirrors a csdr object and
     /// is never counted alone; objects of an engine `--engine` excluded.
     fn is_mirror(&self, engine: Engine, namespace: &str) -> bool {

@@ -136,6 +136,29 @@ impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
         }
     }
 
+    /// Stamps the family just started as a whole (its inputs' revision and the view): when
+    /// the previous rendering's stamp is the same, the family is copied and this returns
+    /// true, and the caller writes none of its units.
+    fn whole_family(&mut self, stamp: Stamp) -> bool {
+        if self.skipping {
+            return true;
+        }
+        self.flush();
+        let written = self.sink.written().unwrap_or_default();
+        let Some((bytes, samples)) = self
+            .reuse
+            .as_mut()
+            .and_then(|r| r.whole_family(stamp, written))
+        else {
+            return false;
+        };
+        self.sink.copy(bytes, samples);
+        if let Some(last) = self.series.last_mut() {
+            last.1 += samples;
+        }
+        true
+    }
+
     /// The samples `render` writes, as one unit: when the previous rendering has the same
     /// key with the same stamp, its bytes are copied and `render` is not called. Only
     /// [`Self::sample`] and [`Self::states`] may write inside `render`.
@@ -516,60 +539,68 @@ fn time_part(t: Option<Timestamp>) -> u64 {
 }
 
 fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
-    // A vault's series are its record's fields: the revision it changed at stamps them.
-    let vaults: Vec<_> = center.vaults_changed().collect();
+    // A vault's series are its record's fields: the revision it changed at stamps them; the
+    // families as a whole change only when a vault or the view does.
+    let whole = stamp(&[center.inventory.vaults_changed_at(), center.view_stamp()]);
+    let cell = std::cell::OnceCell::new();
+    let vaults = || -> &Vec<(&crate::model::Vault, u64)> {
+        cell.get_or_init(|| center.vaults_changed().collect())
+    };
     out.family(&f::BACKUPLOCATION_INFO);
-    for (v, changed) in &vaults {
-        out.unit(
-            by_engine(v.engine, &v.namespace, &v.name),
-            stamp(&[*changed]),
-            |out| {
-                out.sample(
-                    &f::BACKUPLOCATION_INFO,
-                    [
-                        &v.namespace,
-                        &v.name,
-                        &v.provider,
-                        &v.bucket,
-                        &v.prefix,
-                        &v.region,
-                        &v.network_policy,
-                        v.engine.as_str(),
-                    ],
-                    1.0,
-                );
-            },
-        );
-    }
-    out.family(&f::BACKUPLOCATION_PHASE);
-    for (v, changed) in &vaults {
-        out.unit(
-            by_engine(v.engine, &v.namespace, &v.name),
-            stamp(&[*changed]),
-            |out| {
-                out.states(
-                    &f::BACKUPLOCATION_PHASE,
-                    [&v.namespace, &v.name, ""],
-                    VaultPhase::NAMES,
-                    v.phase.as_str(),
-                );
-            },
-        );
-    }
-    out.family(&f::BACKUPLOCATION_LAST_VALIDATION);
-    for (v, _) in &vaults {
-        if let Some(t) = v.last_validation {
+    if !out.whole_family(whole) {
+        for (v, changed) in vaults() {
             out.unit(
                 by_engine(v.engine, &v.namespace, &v.name),
-                stamp(&[time_part(Some(t))]),
+                stamp(&[*changed]),
                 |out| {
+                    out.sample(
+                        &f::BACKUPLOCATION_INFO,
+                        [
+                            &v.namespace,
+                            &v.name,
+                            &v.provider,
+                            &v.bucket,
+                            &v.prefix,
+                            &v.region,
+                            &v.network_policy,
+                            v.engine.as_str(),
+                        ],
+                        1.0,
+                    );
+                },
+            );
+        }
+    }
+    out.family(&f::BACKUPLOCATION_PHASE);
+    if !out.whole_family(whole) {
+        for (v, changed) in vaults() {
+            out.unit(
+                by_engine(v.engine, &v.namespace, &v.name),
+                stamp(&[*changed]),
+                |out| {
+                    out.states(
+                        &f::BACKUPLOCATION_PHASE,
+                        [&v.namespace, &v.name, ""],
+                        VaultPhase::NAMES,
+                        v.phase.as_str(),
+                    );
+                },
+            );
+        }
+    }
+    out.family(&f::BACKUPLOCATION_LAST_VALIDATION);
+    if !out.whole_family(whole) {
+        for (v, _) in vaults() {
+            if let Some(t) = v.last_validation {
+                let key = by_engine(v.engine, &v.namespace, &v.name);
+                out.unit(key, stamp(&[time_part(Some(t))]), |out| {
                     out.sample(
                         &f::BACKUPLOCATION_LAST_VALIDATION,
                         [&v.namespace, &v.name],
                         seconds(t),
                     );
-                },
-            );
+                });
+            }
         }
     }
 }
@@ -682,41 +713,49 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     let mut schedules: Vec<_> = center.schedules_changed().collect();
     schedules.sort_by(|(a, _), (b, _)| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     // A schedule's own series are its record's fields (the phase is decided from them
-    // alone): the revision it changed at stamps them.
+    // alone): the revision it changed at stamps them; the families as a whole change only
+    // when a schedule or the view does.
+    let whole = stamp(&[center.inventory.schedules_changed_at(), center.view_stamp()]);
     out.family(&f::SCHEDULE_INFO);
-    for (s, changed) in &schedules {
-        out.unit(schedule_key(s), stamp(&[*changed]), |out| {
-            out.sample(
-                &f::SCHEDULE_INFO,
-                [
-                    &s.namespace,
-                    &s.name,
-                    &s.vault,
-                    &s.cron,
-                    flag(s.paused),
-                    s.engine.as_str(),
-                ],
-                1.0,
-            );
-        });
+    if !out.whole_family(whole) {
+        for (s, changed) in &schedules {
+            out.unit(schedule_key(s), stamp(&[*changed]), |out| {
+                out.sample(
+                    &f::SCHEDULE_INFO,
+                    [
+                        &s.namespace,
+                        &s.name,
+                        &s.vault,
+                        &s.cron,
+                        flag(s.paused),
+                        s.engine.as_str(),
+                    ],
+                    1.0,
+                );
+            });
+        }
     }
     out.family(&f::SCHEDULE_PHASE);
-    for (s, changed) in &schedules {
-        out.unit(schedule_key(s), stamp(&[*changed]), |out| {
-            out.states(
-                &f::SCHEDULE_PHASE,
-                [&s.namespace, &s.name, ""],
-                SchedulePhase::NAMES,
-                center.schedule_phase(s).as_str(),
-            );
-        });
+    if !out.whole_family(whole) {
+        for (s, changed) in &schedules {
+            out.unit(schedule_key(s), stamp(&[*changed]), |out| {
+                out.states(
+                    &f::SCHEDULE_PHASE,
+                    [&s.namespace, &s.name, ""],
+                    SchedulePhase::NAMES,
+                    center.schedule_phase(s).as_str(),
+                );
+            });
+        }
     }
     out.family(&f::SCHEDULE_INTERVAL);
-    for (s, changed) in schedules.iter().filter(|(s, _)| center.schedule_can_run(s)) {
-        if let Some(i) = s.interval_seconds {
-            out.unit(schedule_key(s), stamp(&[*changed]), |out| {
-                out.sample(&f::SCHEDULE_INTERVAL, [&s.namespace, &s.name], i);
-            });
+    if !out.whole_family(whole) {
+        for (s, changed) in schedules.iter().filter(|(s, _)| center.schedule_can_run(s)) {
+            if let Some(i) = s.interval_seconds {
+                out.unit(schedule_key(s), stamp(&[*changed]), |out| {
+                    out.sample(&f::SCHEDULE_INTERVAL, [&s.namespace, &s.name], i);
+                });
+            }
         }
     }
     // A schedule that failed validation has no RPO: it is not meant to run.

@@ -118,13 +118,22 @@ struct Unit {
 /// The units of one rendering, family by family, with the bytes they point into.
 #[derive(Debug, Default)]
 pub struct Units {
-    families: Vec<(&'static str, Vec<Unit>)>,
+    families: Vec<FamilyUnits>,
+}
+
+/// One family's units; `stamp`, when the collector gave one, covers the whole family: equal
+/// stamps mean every unit is unchanged, and the family is copied without walking its units.
+#[derive(Debug)]
+struct FamilyUnits {
+    name: &'static str,
+    stamp: Option<Stamp>,
+    units: Vec<Unit>,
 }
 
 impl Units {
     /// How many units the rendering holds (tests and benchmarks).
     pub fn len(&self) -> usize {
-        self.families.iter().map(|(_, u)| u.len()).sum()
+        self.families.iter().map(|f| f.units.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -164,18 +173,45 @@ impl<'p> Reuse<'p> {
 
     /// Starts a family (after the sink wrote its header).
     pub(super) fn family(&mut self, name: &'static str) {
-        self.family = self.prev.families.iter().position(|(n, _)| *n == name);
+        self.family = self.prev.families.iter().position(|f| f.name == name);
         self.cursor = 0;
-        let before = self.family.map_or(0, |i| self.prev.families[i].1.len());
-        self.next
-            .families
-            .push((name, Vec::with_capacity(before + before / 8)));
+        let before = self.family.map_or(0, |i| self.prev.families[i].units.len());
+        self.next.families.push(FamilyUnits {
+            name,
+            stamp: None,
+            units: Vec::with_capacity(before + before / 8),
+        });
+    }
+
+    /// Stamps the current family as a whole. When the previous rendering's same family had
+    /// the same stamp, takes over its units (placed at `at` in the new body, where nothing is
+    /// queued) and returns the bytes to copy and their samples; the caller then writes none of
+    /// the family's units itself.
+    pub(super) fn whole_family(&mut self, stamp: Stamp, at: usize) -> Option<(&'p [u8], u64)> {
+        let next = self.next.families.last_mut()?;
+        next.stamp = Some(stamp);
+        let prev = self.prev.families.get_mut(self.family?)?;
+        if prev.stamp != Some(stamp) || !next.units.is_empty() {
+            return None;
+        }
+        let (Some(first), Some(last)) = (prev.units.first(), prev.units.last()) else {
+            return None;
+        };
+        let (from, to) = (first.start, last.end);
+        debug_assert!(self.pending.is_none(), "queued bytes copied first");
+        let samples = prev.units.iter().map(|u| u.samples).sum();
+        next.units = std::mem::take(&mut prev.units);
+        for u in &mut next.units {
+            (u.start, u.end) = (u.start - from + at, u.end - from + at);
+        }
+        self.reused += next.units.len() as u64;
+        Some((&self.prev_body[from..to], samples))
     }
 
     /// The previous rendering of `key` when its stamp is unchanged: its byte range and
     /// sample count. Consumes the matched unit's key.
     pub(super) fn find(&mut self, key: Key, stamp: &Stamp) -> Option<(usize, usize, u64, UnitKey)> {
-        let units = &mut self.prev.families.get_mut(self.family?)?.1;
+        let units = &mut self.prev.families.get_mut(self.family?)?.units;
         while let Some(u) = units.get(self.cursor) {
             match u.key.as_ref().map(|k| key.cmp_stored(k)) {
                 Some(Ordering::Greater) | None => self.cursor += 1,
@@ -235,8 +271,8 @@ impl<'p> Reuse<'p> {
         end: usize,
         samples: u64,
     ) {
-        if let Some((_, units)) = self.next.families.last_mut() {
-            units.push(Unit {
+        if let Some(family) = self.next.families.last_mut() {
+            family.units.push(Unit {
                 key: Some(key),
                 stamp,
                 start,

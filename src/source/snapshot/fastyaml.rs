@@ -736,8 +736,11 @@ fn resolve_plain<'de, V: Visitor<'de>>(text: &str, visitor: V) -> Result<V::Valu
         "false" | "False" | "FALSE" => return visitor.visit_bool(false),
         _ => {}
     }
-    let b = text.as_bytes();
-    if !matches!(b[0], b'0'..=b'9' | b'+' | b'-' | b'.') {
+    // Callers never hand over an empty scalar; should one come, serde-saphyr decides.
+    let Some(&first) = text.as_bytes().first() else {
+        return Err(Refused("an empty plain scalar".into()));
+    };
+    if !matches!(first, b'0'..=b'9' | b'+' | b'-' | b'.') {
         return visitor.visit_str(text);
     }
     let (neg, digits) = match text.strip_prefix('-') {
