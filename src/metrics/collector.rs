@@ -520,6 +520,10 @@ fn by_name<'a>(
     }
 }
 
+fn vault_key(v: &crate::model::Vault) -> Key<'_> {
+    by_engine(v.engine, &v.namespace, &v.name)
+}
+
 fn schedule_key(s: &crate::model::Schedule) -> Key<'_> {
     by_name(&s.namespace, &s.name, s.engine)
 }
@@ -549,50 +553,42 @@ fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     out.family(&f::BACKUPLOCATION_INFO);
     if !out.whole_family(whole) {
         for (v, changed) in vaults() {
-            out.unit(
-                by_engine(v.engine, &v.namespace, &v.name),
-                stamp(&[*changed]),
-                |out| {
-                    out.sample(
-                        &f::BACKUPLOCATION_INFO,
-                        [
-                            &v.namespace,
-                            &v.name,
-                            &v.provider,
-                            &v.bucket,
-                            &v.prefix,
-                            &v.region,
-                            &v.network_policy,
-                            v.engine.as_str(),
-                        ],
-                        1.0,
-                    );
-                },
-            );
+            out.unit(vault_key(v), stamp(&[*changed]), |out| {
+                out.sample(
+                    &f::BACKUPLOCATION_INFO,
+                    [
+                        &v.namespace,
+                        &v.name,
+                        &v.provider,
+                        &v.bucket,
+                        &v.prefix,
+                        &v.region,
+                        &v.network_policy,
+                        v.engine.as_str(),
+                    ],
+                    1.0,
+                );
+            });
         }
     }
     out.family(&f::BACKUPLOCATION_PHASE);
     if !out.whole_family(whole) {
         for (v, changed) in vaults() {
-            out.unit(
-                by_engine(v.engine, &v.namespace, &v.name),
-                stamp(&[*changed]),
-                |out| {
-                    out.states(
-                        &f::BACKUPLOCATION_PHASE,
-                        [&v.namespace, &v.name, ""],
-                        VaultPhase::NAMES,
-                        v.phase.as_str(),
-                    );
-                },
-            );
+            out.unit(vault_key(v), stamp(&[*changed]), |out| {
+                out.states(
+                    &f::BACKUPLOCATION_PHASE,
+                    [&v.namespace, &v.name, ""],
+                    VaultPhase::NAMES,
+                    v.phase.as_str(),
+                );
+            });
         }
     }
     out.family(&f::BACKUPLOCATION_LAST_VALIDATION);
     if !out.whole_family(whole) {
         for (v, _) in vaults() {
             if let Some(t) = v.last_validation {
-                let key = by_engine(v.engine, &v.namespace, &v.name);
+                let key = vault_key(v);
                 out.unit(key, stamp(&[time_part(Some(t))]), |out| {
                     out.sample(
                         &f::BACKUPLOCATION_LAST_VALIDATION,
