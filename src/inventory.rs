@@ -284,15 +284,43 @@ pub struct Inventory {
     event_index: Nested<BTreeSet<NsName>>,
     /// Bumped on every change; lets views cache work per inventory state.
     revision: u64,
-    /// The revision at which each vault and schedule last changed, keyed as their maps are
-    /// (so the two iterate in step): the scrape reuses the bytes of those that did not.
-    vault_changes: [BTreeMap<NsName, u64>; 2],
-    schedule_changes: [BTreeMap<NsName, u64>; 2],
-    /// The revision at which any vault (schedule) last came, changed or went.
-    vaults_changed_at: u64,
-    schedules_changed_at: u64,
+    /// When each vault and schedule last changed: the scrape reuses the bytes of those that
+    /// did not.
+    vault_changes: Changes,
+    schedule_changes: Changes,
     /// The one copy of each repeated value of the backup tasks.
     strings: Interner,
+}
+
+/// The revision at which each record of one kind last changed, keyed as the kind's per-engine
+/// maps are (so the two iterate in step), and at which any of them last came, changed or went.
+#[derive(Debug, Clone, Default)]
+struct Changes {
+    per_record: [BTreeMap<NsName, u64>; 2],
+    any: u64,
+}
+
+impl Changes {
+    fn changed(&mut self, engine: Engine, id: NsName, revision: u64) {
+        self.per_record[engine as usize].insert(id, revision);
+        self.any = revision;
+    }
+
+    fn removed(&mut self, engine: Engine, id: &NsName, revision: u64) {
+        if self.per_record[engine as usize].remove(id).is_some() {
+            self.any = revision;
+        }
+    }
+
+    /// The records of `map` (the kind these changes are of) beside the revisions they
+    /// changed at, in [`PerEngine::iter`] order.
+    fn zip<'a, T>(&'a self, map: &'a PerEngine<T>) -> impl Iterator<Item = (&'a T, u64)> {
+        let [ack, velero] = &self.per_record;
+        debug_assert_eq!((map.ack.len(), map.velero.len()), (ack.len(), velero.len()));
+        let ack = map.ack.values().zip(ack.values());
+        let velero = map.velero.values().zip(velero.values());
+        ack.chain(velero).map(|(r, c)| (&**r, *c))
+    }
 }
 
 fn ns_name(key: &RecordKey) -> NsName {
@@ -351,8 +379,7 @@ impl Inventory {
         let revision = self.revision;
         match record {
             Record::Vault(v) => {
-                self.vaults_changed_at = revision;
-                self.vault_changes[v.engine as usize].insert(id.clone(), revision);
+                self.vault_changes.changed(v.engine, id.clone(), revision);
                 self.vaults.get_mut(v.engine).insert(id, Box::new(v));
             }
             Record::Backup(mut b) => {
@@ -366,8 +393,9 @@ impl Inventory {
                 }
                 self.strings.str(&mut b.ttl);
                 self.strings.list(&mut b.included_namespaces);
-                let tasks = self.backups.get_mut(b.engine);
-                let (engine, namespace, name) = match tasks.get_mut(&id) {
+                let engine = b.engine;
+                let tasks = self.backups.get_mut(engine);
+                match tasks.get_mut(&id) {
                     Some(old) => {
                         // The map keeps the old key: the record shares its strings.
                         (b.namespace, b.name) = (old.namespace.clone(), old.name.clone());
@@ -379,26 +407,21 @@ impl Inventory {
                             self.task_index.add(&b, revision);
                         }
                         **old = b;
-                        (old.engine, old.namespace.clone(), old.name.clone())
                     }
                     None => {
                         self.strings.str(&mut b.namespace);
                         self.task_index.add(&b, revision);
-                        let key = (b.namespace.clone(), b.name.clone());
-                        let engine = b.engine;
-                        tasks.insert(key.clone(), Box::new(b));
-                        (engine, key.0, key.1)
+                        tasks.insert((b.namespace.clone(), b.name.clone()), Box::new(b));
                     }
-                };
+                }
                 // An ACK task reads its velero twin.
                 if engine == Engine::Velero {
-                    self.task_index
-                        .touch(Engine::Ack, &namespace, &name, revision);
+                    self.task_index.touch(Engine::Ack, &id.0, &id.1, revision);
                 }
             }
             Record::Schedule(s) => {
-                self.schedules_changed_at = revision;
-                self.schedule_changes[s.engine as usize].insert(id.clone(), revision);
+                self.schedule_changes
+                    .changed(s.engine, id.clone(), revision);
                 self.schedules.get_mut(s.engine).insert(id, Box::new(s));
             }
             Record::Restore(r) => {
@@ -469,12 +492,8 @@ impl Inventory {
         let revision = self.revision + 1;
         let removed = match key.kind {
             RecordKind::Vault => {
-                self.vault_changes[engine as usize].remove(&id);
-                let removed = self.vaults.get_mut(engine).remove(&id).is_some();
-                if removed {
-                    self.vaults_changed_at = revision;
-                }
-                removed
+                self.vault_changes.removed(engine, &id, revision);
+                self.vaults.get_mut(engine).remove(&id).is_some()
             }
             RecordKind::Backup => match self.backups.get_mut(engine).remove(&id) {
                 Some(old) => {
@@ -488,12 +507,8 @@ impl Inventory {
                 None => false,
             },
             RecordKind::Schedule => {
-                self.schedule_changes[engine as usize].remove(&id);
-                let removed = self.schedules.get_mut(engine).remove(&id).is_some();
-                if removed {
-                    self.schedules_changed_at = revision;
-                }
-                removed
+                self.schedule_changes.removed(engine, &id, revision);
+                self.schedules.get_mut(engine).remove(&id).is_some()
             }
             RecordKind::Restore => self.restores.get_mut(engine).remove(&id).is_some(),
             RecordKind::PodVolumeBackup => match self.pod_volume_backups.remove(&id) {
@@ -560,22 +575,22 @@ impl Inventory {
 
     /// The revision at which any vault last came, changed or went.
     pub fn vaults_changed_at(&self) -> u64 {
-        self.vaults_changed_at
+        self.vault_changes.any
     }
 
     /// The revision at which any schedule last came, changed or went.
     pub fn schedules_changed_at(&self) -> u64 {
-        self.schedules_changed_at
+        self.schedule_changes.any
     }
 
     /// Vaults with the revision at which each last changed, in [`PerEngine::iter`] order.
     pub fn vaults_changed(&self) -> impl Iterator<Item = (&Vault, u64)> {
-        zip_changes(&self.vaults, &self.vault_changes)
+        self.vault_changes.zip(&self.vaults)
     }
 
     /// Schedules with the revision at which each last changed, in [`PerEngine::iter`] order.
     pub fn schedules_changed(&self) -> impl Iterator<Item = (&Schedule, u64)> {
-        zip_changes(&self.schedules, &self.schedule_changes)
+        self.schedule_changes.zip(&self.schedules)
     }
 
     /// Every key of one kind (and engine), for reconciling a relist: what the new list does
@@ -690,25 +705,6 @@ impl FromIterator<Record> for Inventory {
         }
         inventory
     }
-}
-
-/// A per-engine map's records beside the revisions they changed at (the same keys, so the
-/// maps iterate in step).
-fn zip_changes<'a, T>(
-    records: &'a PerEngine<T>,
-    changes: &'a [BTreeMap<NsName, u64>; 2],
-) -> impl Iterator<Item = (&'a T, u64)> {
-    debug_assert_eq!(records.ack.len(), changes[Engine::Ack as usize].len());
-    debug_assert_eq!(records.velero.len(), changes[Engine::Velero as usize].len());
-    let ack = records
-        .ack
-        .values()
-        .zip(changes[Engine::Ack as usize].values());
-    let velero = records
-        .velero
-        .values()
-        .zip(changes[Engine::Velero as usize].values());
-    ack.chain(velero).map(|(r, c)| (&**r, *c))
 }
 
 /// Events about namespaced objects often leave `involvedObject.namespace` empty when it equals

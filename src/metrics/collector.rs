@@ -192,7 +192,7 @@ impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
         let samples = self.series.last().map_or(0, |s| s.1) - before;
         if let Some(reuse) = &mut reuse {
             reuse.rendered += 1;
-            reuse.push(Reuse::stored(key), stamp, start, end, samples);
+            reuse.push(key.to_stored(), stamp, start, end, samples);
         }
         self.reuse = reuse;
     }
@@ -520,6 +520,21 @@ fn by_name<'a>(
     }
 }
 
+/// The unit key of what a family lists once per (namespace, name), whatever the engine.
+fn by_pair<'a>(namespace: &'a str, name: &'a str) -> Key<'a> {
+    Key {
+        major: 0,
+        first: namespace.into(),
+        second: name.into(),
+        minor: 0,
+    }
+}
+
+/// A flagged task's unit key, as the task index orders them.
+fn flagged_key(key: &(Engine, SharedStr, SharedStr)) -> Key<'_> {
+    by_engine(key.0, &key.1, &key.2)
+}
+
 fn vault_key(v: &crate::model::Vault) -> Key<'_> {
     by_engine(v.engine, &v.namespace, &v.name)
 }
@@ -537,9 +552,9 @@ fn stamp(parts: &[u64]) -> Stamp {
     out
 }
 
-/// A timestamp as a stamp part: 0 for none, which no real time (1970) is.
-fn time_part(t: Option<Timestamp>) -> u64 {
-    t.map_or(0, |t| t.as_millisecond() as u64 | 1 << 63)
+/// A timestamp as a stamp part (its bits: a stamp only compares).
+fn time_part(t: Timestamp) -> u64 {
+    t.as_millisecond() as u64
 }
 
 fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
@@ -589,7 +604,7 @@ fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         for (v, _) in vaults() {
             if let Some(t) = v.last_validation {
                 let key = vault_key(v);
-                out.unit(key, stamp(&[time_part(Some(t))]), |out| {
+                out.unit(key, stamp(&[time_part(t)]), |out| {
                     out.sample(
                         &f::BACKUPLOCATION_LAST_VALIDATION,
                         [&v.namespace, &v.name],
@@ -619,7 +634,7 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         // The whole input is a few numbers: they are the stamp.
         let mut parts = stamp(&[u64::from(exists)]);
         parts[1..=Outcome::ALL.len()].copy_from_slice(by_outcome);
-        out.unit(by_name(*ns, *vault, Engine::Ack), parts, |out| {
+        out.unit(by_pair(ns, vault), parts, |out| {
             for outcome in Outcome::ALL {
                 out.sample(
                     &f::BACKUPS,
@@ -639,7 +654,7 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     for (key, entry) in flagged.iter().filter(|(_, e)| e.failed) {
         let exists = center.named_vault(&key.1, &entry.vault).is_some();
         out.unit(
-            by_engine(key.0, &key.1, &key.2),
+            flagged_key(key),
             stamp(&[entry.changed, u64::from(exists)]),
             |out| {
                 let Some(t) = task(key) else { return };
@@ -665,43 +680,35 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     }
     out.family(&f::BACKUP_COMPLETION);
     for (key, entry) in flagged.iter().filter(|(_, e)| e.failed) {
-        out.unit(
-            by_engine(key.0, &key.1, &key.2),
-            stamp(&[entry.changed]),
-            |out| {
-                let Some(t) = task(key) else { return };
-                if let Some(done) = t.completed {
-                    out.sample(
-                        &f::BACKUP_COMPLETION,
-                        [&t.namespace, &t.name, &t.vault],
-                        seconds(done),
-                    );
-                }
-            },
-        );
+        out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
+            let Some(t) = task(key) else { return };
+            if let Some(done) = t.completed {
+                out.sample(
+                    &f::BACKUP_COMPLETION,
+                    [&t.namespace, &t.name, &t.vault],
+                    seconds(done),
+                );
+            }
+        });
     }
     out.family(&f::BACKUP_START);
     for (key, entry) in flagged.iter().filter(|(_, e)| !e.failed) {
-        out.unit(
-            by_engine(key.0, &key.1, &key.2),
-            stamp(&[entry.changed]),
-            |out| {
-                let Some(t) = task(key) else { return };
-                if let Some(since) = t.started.or(t.created) {
-                    out.sample(
-                        &f::BACKUP_START,
-                        [
-                            &t.namespace,
-                            &t.name,
-                            &t.vault,
-                            t.phase.as_str(),
-                            &t.schedule,
-                        ],
-                        seconds(since),
-                    );
-                }
-            },
-        );
+        out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
+            let Some(t) = task(key) else { return };
+            if let Some(since) = t.started.or(t.created) {
+                out.sample(
+                    &f::BACKUP_START,
+                    [
+                        &t.namespace,
+                        &t.name,
+                        &t.vault,
+                        t.phase.as_str(),
+                        &t.schedule,
+                    ],
+                    seconds(since),
+                );
+            }
+        });
     }
 }
 
@@ -773,7 +780,7 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         if let Some(t) = r.last_success_time() {
             out.unit(
                 by_name(*ns, *name, *engine),
-                stamp(&[time_part(Some(t))]),
+                stamp(&[time_part(t)]),
                 |out| {
                     out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t));
                 },

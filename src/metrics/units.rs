@@ -91,7 +91,7 @@ impl Key<'_> {
             .then_with(|| self.minor.cmp(&stored.minor))
     }
 
-    fn to_stored(self) -> UnitKey {
+    pub(super) fn to_stored(self) -> UnitKey {
         UnitKey {
             major: self.major,
             first: self.first.to_stored(),
@@ -128,17 +128,6 @@ struct FamilyUnits {
     name: &'static str,
     stamp: Option<Stamp>,
     units: Vec<Unit>,
-}
-
-impl Units {
-    /// How many units the rendering holds (tests and benchmarks).
-    pub fn len(&self) -> usize {
-        self.families.iter().map(|f| f.units.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// A rendering in progress: the previous one (its units and bytes) to copy from, and the
@@ -280,10 +269,6 @@ impl<'p> Reuse<'p> {
                 samples,
             });
         }
-    }
-
-    pub(super) fn stored(key: Key) -> UnitKey {
-        key.to_stored()
     }
 
     pub(super) fn finish(self) -> Units {

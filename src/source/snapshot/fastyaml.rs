@@ -315,6 +315,32 @@ impl<R: BufRead> Parser<R> {
         Ok(())
     }
 
+    /// Moves to the next entry of a block collection at column `at` (a `what`); `Ok(false)`
+    /// when the collection ends before it: at the end of the input, or where `ends` (given
+    /// the next line's indentation) says what follows belongs further out.
+    fn next_entry(
+        &mut self,
+        at: usize,
+        what: &str,
+        ends: impl Fn(&Self, usize) -> bool,
+    ) -> Result<bool> {
+        self.skip_blank()?;
+        if self.eof {
+            return Ok(false);
+        }
+        let ind = self.indent();
+        if ends(self, ind) {
+            return Ok(false);
+        }
+        if ind > at {
+            return self.refuse(&format!("a line indented deeper than its {what}"));
+        }
+        if self.tab {
+            return self.refuse("a tab");
+        }
+        Ok(true)
+    }
+
     /// Whether a block sequence entry starts at column `at`.
     fn dash_at(&self, at: usize) -> bool {
         let rest = &self.line.as_bytes()[at..];
@@ -862,23 +888,13 @@ impl<'de, R: BufRead> MapAccess<'de> for BlockMap<'_, R> {
             return Ok(None);
         }
         if !self.first {
-            p.skip_blank()?;
-            if p.eof {
+            let m = self.m;
+            let ends = |p: &Parser<R>, ind: usize| ind < m || (ind == 0 && p.line == "---");
+            if !p.next_entry(m, "mapping", ends)? {
                 self.done = true;
                 return Ok(None);
             }
-            let ind = p.indent();
-            if ind < self.m || (ind == 0 && (p.line == "---")) {
-                self.done = true;
-                return Ok(None);
-            }
-            if ind > self.m {
-                return p.refuse("a line indented deeper than its mapping");
-            }
-            if p.tab {
-                return p.refuse("a tab");
-            }
-            p.pos = self.m;
+            p.pos = m;
         }
         self.first = false;
         let rest = &p.line[p.pos..];
@@ -936,22 +952,13 @@ impl<'de, R: BufRead> SeqAccess<'de> for BlockSeq<'_, R> {
             return Ok(None);
         }
         if !self.first {
-            p.skip_blank()?;
-            if p.eof {
+            let n = self.n;
+            // A line at the sequence's column without a dash belongs to a collection further
+            // out (or is refused there).
+            let ends = |p: &Parser<R>, ind: usize| ind < n || (ind == n && !p.dash_at(ind));
+            if !p.next_entry(n, "sequence", ends)? {
                 self.done = true;
                 return Ok(None);
-            }
-            let ind = p.indent();
-            if ind < self.n || (ind == self.n && !p.dash_at(ind)) {
-                // What follows belongs to a collection further out (or is refused there).
-                self.done = true;
-                return Ok(None);
-            }
-            if ind > self.n {
-                return p.refuse("a line indented deeper than its sequence");
-            }
-            if p.tab {
-                return p.refuse("a tab");
             }
         }
         self.first = false;

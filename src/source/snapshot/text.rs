@@ -125,14 +125,10 @@ impl<R: Read> TextReader<R> {
 
 impl<R: Read> Read for TextReader<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while self.start == self.checked {
-            if !self.fill()? {
-                return Ok(0);
-            }
-        }
-        let n = out.len().min(self.checked - self.start);
-        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
-        self.start += n;
+        let checked = io::BufRead::fill_buf(self)?;
+        let n = out.len().min(checked.len());
+        out[..n].copy_from_slice(&checked[..n]);
+        io::BufRead::consume(self, n);
         Ok(n)
     }
 }
