@@ -12,7 +12,7 @@ use crate::model::{
     RestoreTask, Schedule, SharedStr, TaskPhase, Timestamp, Vault, WarningEvent, Workload,
     WorkloadKind,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// The resources the inventory holds, as `backupscope_objects` names them.
 pub const RESOURCES: &[&str] = &[
@@ -110,12 +110,64 @@ fn nested_remove<T>(index: &mut Nested<T>, ns: &str, name: &str, empty: impl Fn(
 /// They are indexes of stored facts, not decisions: the center still decides what they mean.
 #[derive(Debug, Clone, Default)]
 pub struct TaskIndex {
-    /// (engine, namespace, vault) -> tasks per outcome, indexed by `Outcome as usize`.
-    pub counts: HashMap<(Engine, SharedStr, SharedStr), [u64; Outcome::ALL.len()]>,
+    /// (namespace, vault, engine) -> tasks per outcome, indexed by `Outcome as usize`; in
+    /// the order the count family lists them.
+    pub counts: BTreeMap<(SharedStr, SharedStr, Engine), [u64; Outcome::ALL.len()]>,
     /// Tasks that get per-task series: failed and unfinished ones (engine, namespace, name).
-    pub flagged: BTreeMap<(Engine, SharedStr, SharedStr), Flagged>,
-    /// (engine, namespace, schedule name; "" for manual) -> its runs.
-    pub runs: HashMap<(Engine, SharedStr, SharedStr), RunIndex>,
+    pub flagged: BTreeMap<FlaggedId, Flagged>,
+    /// Which flagged tasks came, changed or went, and when: a scrape renders those again
+    /// instead of walking all flagged tasks.
+    flagged_log: ChangeLog,
+    /// Each schedule's runs, in the order the schedule families list them.
+    pub runs: BTreeMap<RunId, RunIndex>,
+}
+
+/// A schedule's identity in the task index: namespace, schedule name ("" for the namespace's
+/// manual tasks), engine.
+pub type RunId = (SharedStr, SharedStr, Engine);
+
+/// A flagged task's identity: engine, namespace, name.
+pub type FlaggedId = (Engine, SharedStr, SharedStr);
+
+/// The newest changes to a set of keys, as (revision, key) in revision order, up to
+/// [`ChangeLog::CAPACITY`]: enough for the changes between two scrapes, and when more came
+/// than it keeps, a reader walks everything instead (as it would have to anyway).
+#[derive(Debug, Clone, Default)]
+struct ChangeLog {
+    entries: VecDeque<(u64, FlaggedId)>,
+    /// The revision of the newest change no longer kept: changes since an older revision
+    /// cannot be told from the log.
+    floor: u64,
+}
+
+impl ChangeLog {
+    const CAPACITY: usize = 16 * 1024;
+
+    fn record(&mut self, revision: u64, key: FlaggedId) {
+        if self.entries.len() == Self::CAPACITY
+            && let Some((dropped, _)) = self.entries.pop_front()
+        {
+            self.floor = dropped;
+        }
+        self.entries.push_back((revision, key));
+    }
+
+    fn last(&self) -> u64 {
+        self.entries.back().map_or(self.floor, |(r, _)| *r)
+    }
+
+    /// The keys changed after `revision`, sorted, each once; `None` when the log no longer
+    /// reaches back that far.
+    fn since(&self, revision: u64) -> Option<Vec<&FlaggedId>> {
+        if revision < self.floor {
+            return None;
+        }
+        let first = self.entries.partition_point(|(r, _)| *r <= revision);
+        let mut keys: Vec<&FlaggedId> = self.entries.range(first..).map(|(_, k)| k).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        Some(keys)
+    }
 }
 
 /// What the index keeps of a flagged task: enough to tell, without looking the task up,
@@ -190,11 +242,13 @@ fn task_key(t: &BackupTask) -> TimeKey {
 impl TaskIndex {
     fn add(&mut self, t: &BackupTask, revision: u64) {
         self.counts
-            .entry((t.engine, t.namespace.clone(), t.vault.clone()))
+            .entry((t.namespace.clone(), t.vault.clone(), t.engine))
             .or_default()[t.phase.outcome() as usize] += 1;
         if t.phase.is_failure() || t.phase.is_active() {
+            let id = (t.engine, t.namespace.clone(), t.name.clone());
+            self.flagged_log.record(revision, id.clone());
             self.flagged.insert(
-                (t.engine, t.namespace.clone(), t.name.clone()),
+                id,
                 Flagged {
                     vault: t.vault.clone(),
                     failed: t.phase.is_failure(),
@@ -204,7 +258,7 @@ impl TaskIndex {
         }
         let run = self
             .runs
-            .entry((t.engine, t.namespace.clone(), t.schedule.clone()))
+            .entry((t.namespace.clone(), t.schedule.clone(), t.engine))
             .or_default();
         run.tasks.insert(task_key(t), t.phase.outcome());
         if let Some(success) = success_key(t) {
@@ -230,17 +284,27 @@ impl TaskIndex {
     /// Marks what a view reads about the task (engine, namespace, name) as changed, when it
     /// is flagged.
     fn touch(&mut self, engine: Engine, namespace: &SharedStr, name: &SharedStr, revision: u64) {
-        if let Some(f) = self
-            .flagged
-            .get_mut(&(engine, namespace.clone(), name.clone()))
-        {
+        let id = (engine, namespace.clone(), name.clone());
+        if let Some(f) = self.flagged.get_mut(&id) {
             f.changed = revision;
+            self.flagged_log.record(revision, id);
         }
     }
 
-    /// Takes `old` out.
-    fn remove(&mut self, old: &BackupTask) {
-        let counts_key = (old.engine, old.namespace.clone(), old.vault.clone());
+    /// The revision at which a flagged task last came, changed or went.
+    pub fn flagged_changed_at(&self) -> u64 {
+        self.flagged_log.last()
+    }
+
+    /// The flagged tasks (present or gone) that came, changed or went after `revision`,
+    /// sorted; `None` when too many changed since to tell.
+    pub fn flagged_changed_since(&self, revision: u64) -> Option<Vec<&FlaggedId>> {
+        self.flagged_log.since(revision)
+    }
+
+    /// Takes `old` out (at `revision`).
+    fn remove(&mut self, old: &BackupTask, revision: u64) {
+        let counts_key = (old.namespace.clone(), old.vault.clone(), old.engine);
         if let Some(c) = self.counts.get_mut(&counts_key) {
             let slot = &mut c[old.phase.outcome() as usize];
             *slot = slot.saturating_sub(1);
@@ -248,9 +312,11 @@ impl TaskIndex {
                 self.counts.remove(&counts_key);
             }
         }
-        self.flagged
-            .remove(&(old.engine, old.namespace.clone(), old.name.clone()));
-        let run_key = (old.engine, old.namespace.clone(), old.schedule.clone());
+        let id = (old.engine, old.namespace.clone(), old.name.clone());
+        if self.flagged.remove(&id).is_some() {
+            self.flagged_log.record(revision, id);
+        }
+        let run_key = (old.namespace.clone(), old.schedule.clone(), old.engine);
         let Some(run) = self.runs.get_mut(&run_key) else {
             return;
         };
@@ -403,7 +469,7 @@ impl Inventory {
                             self.task_index
                                 .touch(b.engine, &b.namespace, &b.name, revision);
                         } else {
-                            self.task_index.remove(old);
+                            self.task_index.remove(old, revision);
                             self.task_index.add(&b, revision);
                         }
                         **old = b;
@@ -497,7 +563,7 @@ impl Inventory {
             }
             RecordKind::Backup => match self.backups.get_mut(engine).remove(&id) {
                 Some(old) => {
-                    self.task_index.remove(&old);
+                    self.task_index.remove(&old, revision);
                     if engine == Engine::Velero {
                         self.task_index
                             .touch(Engine::Ack, &old.namespace, &old.name, revision);
@@ -794,6 +860,7 @@ mod tests {
         ];
         let mut rng = Lcg(7);
         let mut inv = Inventory::new();
+        let mut before = (inv.revision(), inv.task_index.flagged.clone());
         for step in 0..5_000 {
             let name = format!("task-{}", rng.next(60));
             let engine_ack = rng.next(4) == 0;
@@ -842,8 +909,48 @@ mod tests {
                 assert_eq!(inv.task_index.counts, rebuilt.counts, "step {step}");
                 assert_eq!(inv.task_index.flagged, rebuilt.flagged, "step {step}");
                 assert_eq!(inv.task_index.runs, rebuilt.runs, "step {step}");
+                // Every flagged task that came, went or changed since the last check is in
+                // the log (what a scrape renders again; the rest it copies).
+                let since = inv
+                    .task_index
+                    .flagged_changed_since(before.0)
+                    .expect("kept");
+                let now = &inv.task_index.flagged;
+                let moved = |id: &FlaggedId| match (before.1.get(id), now.get(id)) {
+                    (Some(a), Some(b)) => a.changed != b.changed || a != b,
+                    (a, b) => a.is_some() != b.is_some(),
+                };
+                for id in before.1.keys().chain(now.keys()).filter(|id| moved(id)) {
+                    assert!(
+                        since.binary_search(&id).is_ok(),
+                        "step {step}: {id:?} not logged"
+                    );
+                }
+                before = (inv.revision(), now.clone());
             }
         }
+    }
+
+    #[test]
+    fn change_log_says_when_it_no_longer_reaches_back() {
+        let mut log = ChangeLog::default();
+        let id = |i: usize| {
+            (
+                Engine::Velero,
+                SharedStr::from("ns"),
+                SharedStr::from(format!("t{i}").as_str()),
+            )
+        };
+        for revision in 1..=ChangeLog::CAPACITY as u64 + 10 {
+            log.record(revision, id(revision as usize % 3));
+        }
+        assert_eq!(log.last(), ChangeLog::CAPACITY as u64 + 10);
+        // The ten oldest changes were dropped: changes since revision 9 are unknown.
+        assert_eq!(log.since(9), None);
+        assert_eq!(log.since(10).map(|k| k.len()), Some(3));
+        let recent = log.since(ChangeLog::CAPACITY as u64 + 9).expect("kept");
+        assert_eq!(recent, vec![&id((ChangeLog::CAPACITY + 10) % 3)]);
+        assert_eq!(log.since(ChangeLog::CAPACITY as u64 + 10), Some(vec![]));
     }
 
     #[test]

@@ -242,7 +242,7 @@ fn reusing_render_equals_cold_render_after_random_changes() {
     let mut rng = Lcg(11);
     let mut inv = Inventory::new();
     let mut previous = [Previous::default(), Previous::default()];
-    let (mut copied, mut rendered) = (0, 0);
+    let (mut copied, mut rendered, mut spliced) = (0, 0, 0);
     for step in 0..400 {
         for _ in 0..=rng.next(4) {
             change(&mut inv, &mut rng);
@@ -255,6 +255,7 @@ fn reusing_render_equals_cold_render_after_random_changes() {
             let reused = reusing(&collector, &center, format, previous);
             copied += reused.copied;
             rendered += reused.rendered;
+            spliced += reused.spliced;
             let want = cold(&collector, &center, format);
             if previous.body != want {
                 let got = String::from_utf8_lossy(&previous.body);
@@ -272,6 +273,8 @@ fn reusing_render_equals_cold_render_after_random_changes() {
     // Both paths ran, many times: a test where nothing was ever copied would prove nothing.
     assert!(copied > 10_000, "units copied: {copied}");
     assert!(rendered > 1_000, "units rendered: {rendered}");
+    // And families made of only the changed flagged tasks and the previous rendering.
+    assert!(spliced > 300, "families spliced: {spliced}");
 }
 
 #[test]

@@ -167,6 +167,18 @@ pub fn change_tasks(
     k: usize,
     round: usize,
 ) {
+    change_tasks_at(inventory, scale, k, round, round);
+}
+
+/// [`change_tasks`] of `round`'s tasks with the failure message of `tick`: the same tasks
+/// changed again and again (a profiler's loop that does not flag ever more tasks).
+pub fn change_tasks_at(
+    inventory: &mut backupscope::inventory::Inventory,
+    scale: &Scale,
+    k: usize,
+    round: usize,
+    tick: usize,
+) {
     let phases = ["Completed", "Failed", "PartiallyFailed", "InProgress"];
     for j in 0..k {
         let i = (j * 7919 + round * 104_729) % scale.tasks;
@@ -174,7 +186,7 @@ pub fn change_tasks(
         let mut task = task(i, scale, phase);
         if phase == "Failed" {
             task["status"]["failureReason"] =
-                format!("round {round}: velero backup process timeout").into();
+                format!("round {tick}: velero backup process timeout").into();
         }
         if let Ok(backupscope::dialect::Mapped::Record(r)) = backupscope::dialect::map(&task) {
             inventory.apply(*r);

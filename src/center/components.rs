@@ -126,8 +126,8 @@ impl<'a> BackupCenter<'a> {
             .task_index
             .counts
             .keys()
-            .filter(|(e, _, _)| *e == engine)
-            .map(|(_, ns, _)| ns.as_str());
+            .filter(|(_, _, e)| *e == engine)
+            .map(|(ns, _, _)| ns.as_str());
         let component_namespaces = found
             .keys()
             .filter(|(i, _)| COMPONENTS[*i].engine == engine)
@@ -181,7 +181,7 @@ pub(super) fn engine_seen(inv: &Inventory, engine: Engine, counts: impl Fn(&str)
 }
 
 /// The distinct namespaces of a map keyed by (namespace, name), one lookup per namespace.
-fn namespaces_of<T>(map: &BTreeMap<NsName, T>) -> impl Iterator<Item = &str> {
+pub(super) fn namespaces_of<T>(map: &BTreeMap<NsName, T>) -> impl Iterator<Item = &str> {
     let mut next = map.keys().next();
     std::iter::from_fn(move || {
         let (ns, _) = next?;

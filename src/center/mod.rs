@@ -5,13 +5,14 @@
 //! This is the one place these decisions are made; metrics, CLI and web only render them.
 
 use crate::dialect::ack;
-use crate::inventory::{Flagged, Inventory, RunIndex};
+use crate::inventory::{Flagged, FlaggedId, Inventory, RunId, RunIndex};
 use crate::model::{
-    BackupTask, Engine, Outcome, RestoreTask, Schedule, SharedStr, Timestamp, Vault, WarningEvent,
+    BackupTask, Engine, Outcome, RestoreTask, Schedule, Timestamp, Vault, WarningEvent,
 };
 use std::collections::{BTreeSet, HashMap};
 
 mod components;
+pub mod order;
 mod verdict;
 pub use components::ComponentView;
 pub use verdict::{Graded, Severity, severity_of_word};
@@ -61,20 +62,19 @@ impl<'a> BackupCenter<'a> {
     /// velero.io objects of an ACK cluster are tasks in their own right.
     pub fn for_engine(inventory: &'a Inventory, now: Timestamp, only: Option<Engine>) -> Self {
         // Task namespaces come from the task index (one entry per namespace and vault), not
-        // from the tasks: this runs on every scrape, cached or not.
+        // from the tasks: this runs on every scrape, cached or not. Each source lists by
+        // namespace, so only a namespace's first entry is inserted.
+        let mut last = "";
         let task_namespaces = inventory
             .task_index
             .counts
             .keys()
-            .filter(|(engine, _, _)| *engine == Engine::Ack)
-            .map(|(_, ns, _)| ns.as_str());
-        let mut ack_namespaces: BTreeSet<&str> = inventory
-            .vaults
-            .ack
-            .keys()
-            .chain(inventory.schedules.ack.keys())
-            .chain(inventory.restores.ack.keys())
-            .map(|(ns, _)| ns.as_str())
+            .filter(|(_, _, engine)| *engine == Engine::Ack)
+            .map(|(ns, _, _)| ns.as_str())
+            .filter(|ns| std::mem::replace(&mut last, ns) != *ns);
+        let mut ack_namespaces: BTreeSet<&str> = components::namespaces_of(&inventory.vaults.ack)
+            .chain(components::namespaces_of(&inventory.schedules.ack))
+            .chain(components::namespaces_of(&inventory.restores.ack))
             .chain(task_namespaces)
             .collect();
         let ack_components_seen = components::engine_seen(inventory, Engine::Ack, |_| true);
@@ -231,8 +231,8 @@ impl<'a> BackupCenter<'a> {
         inv.task_index
             .runs
             .iter()
-            .filter(|((engine, ns, _), _)| !self.is_mirror(*engine, ns))
-            .map(|((engine, ns, schedule), run)| {
+            .filter(|((ns, _, engine), _)| !self.is_mirror(*engine, ns))
+            .map(|((ns, schedule, engine), run)| {
                 let last_task = run
                     .last_task
                     .as_ref()
@@ -247,32 +247,46 @@ impl<'a> BackupCenter<'a> {
             .collect()
     }
 
-    /// The task index's summary of each schedule's runs, twins excluded: no task is looked
-    /// up, which a scrape needs (see [`Self::schedule_runs`] for the newest task itself).
-    pub fn run_index(
-        &self,
-    ) -> impl Iterator<Item = (&'a (Engine, SharedStr, SharedStr), &'a RunIndex)> + '_ {
+    /// The task index's summary of each schedule's runs, twins excluded, in (namespace,
+    /// schedule, engine) order: no task is looked up, which a scrape needs (see
+    /// [`Self::schedule_runs`] for the newest task itself).
+    pub fn run_index(&self) -> impl Iterator<Item = (&'a RunId, &'a RunIndex)> + '_ {
         self.inventory
             .task_index
             .runs
             .iter()
-            .filter(|((engine, ns, _), _)| !self.is_mirror(*engine, ns))
+            .filter(|((ns, _, engine), _)| !self.is_mirror(*engine, ns))
     }
 
     /// Task counts per (namespace, vault) and outcome (index `Outcome as usize`), twins
     /// excluded, from the inventory's task index.
     pub fn task_counts(&self) -> HashMap<(&'a str, &'a str), [u64; Outcome::ALL.len()]> {
-        let mut counts: HashMap<(&str, &str), [u64; Outcome::ALL.len()]> = HashMap::new();
-        for ((engine, ns, vault), by_outcome) in &self.inventory.task_index.counts {
-            if self.is_mirror(*engine, ns) {
-                continue;
+        self.sorted_task_counts().collect()
+    }
+
+    /// [`Self::task_counts`] in (namespace, vault) order, as the index keeps them: no map is
+    /// built, which a scrape needs.
+    pub fn sorted_task_counts(
+        &self,
+    ) -> impl Iterator<Item = ((&'a str, &'a str), [u64; Outcome::ALL.len()])> + '_ {
+        let mut counts = self
+            .inventory
+            .task_index
+            .counts
+            .iter()
+            .filter(|((ns, _, engine), _)| !self.is_mirror(*engine, ns))
+            .map(|((ns, vault, _), c)| ((ns.as_str(), vault.as_str()), *c))
+            .peekable();
+        // One vault's engines are adjacent: add them up.
+        std::iter::from_fn(move || {
+            let (key, mut total) = counts.next()?;
+            while let Some((_, c)) = counts.next_if(|(k, _)| *k == key) {
+                for (t, n) in total.iter_mut().zip(c) {
+                    *t += n;
+                }
             }
-            let c = counts.entry((ns.as_str(), vault.as_str())).or_default();
-            for (total, n) in c.iter_mut().zip(by_outcome) {
-                *total += n;
-            }
-        }
-        counts
+            Some((key, total))
+        })
     }
 
     /// Failed and unfinished tasks (the ones with per-task series), twins excluded.
@@ -284,14 +298,20 @@ impl<'a> BackupCenter<'a> {
 
     /// The task index's entries of the failed and unfinished tasks, twins excluded, in
     /// (engine, namespace, name) order: what a scrape needs to know before it looks a task up.
-    pub fn flagged(
-        &self,
-    ) -> impl Iterator<Item = (&'a (Engine, SharedStr, SharedStr), &'a Flagged)> + '_ {
+    pub fn flagged(&self) -> impl Iterator<Item = (&'a FlaggedId, &'a Flagged)> + '_ {
         self.inventory
             .task_index
             .flagged
             .iter()
             .filter(|((engine, ns, _), _)| !self.is_mirror(*engine, ns))
+    }
+
+    /// One flagged task's index entry, when it is flagged and in view.
+    pub fn flagged_entry(&self, id: &FlaggedId) -> Option<&'a Flagged> {
+        if self.is_mirror(id.0, &id.1) {
+            return None;
+        }
+        self.inventory.task_index.flagged.get(id)
     }
 
     /// Vaults in view with the revision at which each last changed, in [`Self::vaults`] order.

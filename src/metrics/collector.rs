@@ -8,9 +8,11 @@ use super::families as f;
 use super::sink::MetricSink;
 use super::units::{Key, Reuse, Stamp, Text, Units};
 use crate::center::BackupCenter;
+use crate::center::order::by_name_order;
+use crate::inventory::{Flagged, FlaggedId};
 use crate::model::{
-    ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources, SchedulePhase, SharedStr,
-    Timestamp, VaultPhase,
+    ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources, SchedulePhase, Timestamp,
+    VaultPhase,
 };
 use crate::source::health::SourceHealth;
 use crate::source::kube::DISCOVERY;
@@ -18,11 +20,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// How a rendering that reused the previous one went: units copied and units rendered.
+/// How a rendering that reused the previous one went: units copied and units rendered, and
+/// families spliced (only their changed units visited).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reused {
     pub copied: u64,
     pub rendered: u64,
+    pub spliced: u64,
 }
 
 /// What the collector is told to leave out.
@@ -125,6 +129,7 @@ impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
     }
 
     fn family<const N: usize>(&mut self, family: &Declared<N>) {
+        self.end_family();
         self.flush();
         self.skipping = self.disabled.contains(family.name());
         if !self.skipping {
@@ -159,6 +164,54 @@ impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
         true
     }
 
+    /// Ends the current family: a spliced one keeps the previous units after the last
+    /// changed one.
+    fn end_family(&mut self) {
+        self.keep_before(None);
+    }
+
+    /// Keeps the previous units before `key` in a spliced family (see [`Reuse::keep_before`]).
+    fn keep_before(&mut self, key: Option<Key>) {
+        let Some(reuse) = self.reuse.as_mut() else {
+            return;
+        };
+        let written = self.sink.written().unwrap_or_default();
+        let (copy, samples) = reuse.keep_before(key, written);
+        self.kept(copy, samples);
+    }
+
+    fn kept(&mut self, copy: Option<(&[u8], u64)>, samples: u64) {
+        if let Some((bytes, n)) = copy {
+            self.sink.copy(bytes, n);
+        }
+        if let Some(last) = self.series.last_mut() {
+            last.1 += samples;
+        }
+    }
+
+    /// The stamp the previous rendering gave the family just started, when there is one to
+    /// reuse.
+    fn previous_stamp(&self) -> Option<Stamp> {
+        self.reuse.as_ref().and_then(Reuse::previous_stamp)
+    }
+
+    /// Splices the family just started into its previous rendering (see [`Reuse::splice`]):
+    /// the caller then calls [`Self::unit`] for each changed unit that is still there and
+    /// [`Self::gone`] for each that went away, in key order. False when it cannot.
+    fn splice(&mut self) -> bool {
+        !self.skipping && self.reuse.as_mut().is_some_and(Reuse::splice)
+    }
+
+    /// In a spliced family, a unit that went away since the previous rendering.
+    fn gone(&mut self, key: Key) {
+        let Some(reuse) = self.reuse.as_mut() else {
+            return;
+        };
+        let written = self.sink.written().unwrap_or_default();
+        let (copy, samples) = reuse.drop_unit(key, written);
+        self.kept(copy, samples);
+    }
+
     /// The samples `render` writes, as one unit: when the previous rendering has the same
     /// key with the same stamp, its bytes are copied and `render` is not called. Only
     /// [`Self::sample`] and [`Self::states`] may write inside `render`.
@@ -166,6 +219,7 @@ impl<'s, 'p, S: MetricSink> Counting<'s, 'p, S> {
         if self.skipping {
             return;
         }
+        self.keep_before(Some(key));
         let Some(reuse) = self.reuse.as_mut() else {
             return render(self);
         };
@@ -291,6 +345,7 @@ impl Collector {
         let reuse = Reuse::new(previous, previous_body);
         let mut out = Counting::new(sink, &self.options.disabled, Some(reuse));
         self.center_families(center, &mut out);
+        out.end_family();
         out.flush();
         let series = std::mem::take(&mut out.series);
         match out.reuse.take() {
@@ -298,6 +353,7 @@ impl Collector {
                 let reused = Reused {
                     copied: reuse.reused,
                     rendered: reuse.rendered,
+                    spliced: reuse.spliced,
                 };
                 (series, reuse.finish(), reused)
             }
@@ -531,7 +587,7 @@ fn by_pair<'a>(namespace: &'a str, name: &'a str) -> Key<'a> {
 }
 
 /// A flagged task's unit key, as the task index orders them.
-fn flagged_key(key: &(Engine, SharedStr, SharedStr)) -> Key<'_> {
+fn flagged_key(key: &FlaggedId) -> Key<'_> {
     by_engine(key.0, &key.1, &key.2)
 }
 
@@ -621,19 +677,35 @@ const _: () = assert!(Outcome::ALL.len() < std::mem::size_of::<Stamp>() / 8);
 
 fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     // Counts come from the inventory's index; per-task detail only for the flagged few.
-    let mut counts: BTreeMap<(&str, &str), [u64; Outcome::ALL.len()]> =
-        center.task_counts().into_iter().collect();
-    for v in center.vaults() {
-        counts
-            .entry((v.namespace.as_str(), v.name.as_str()))
-            .or_default();
-    }
+    // Every vault in view (a vault without tasks counts 0) and every vault tasks name, in
+    // order: the sorted vaults merged with the sorted counts, nothing looked up.
+    let mut vaults = by_name_order(
+        || center.vaults(),
+        |v| (v.namespace.as_str(), v.name.as_str(), v.engine),
+    )
+    .map(|v| (v.namespace.as_str(), v.name.as_str()))
+    .peekable();
+    let mut counts = center.sorted_task_counts().peekable();
+    let merged = std::iter::from_fn(|| {
+        let next_vault = vaults.peek().copied();
+        let next_count = counts.peek().map(|(k, _)| *k);
+        let key = match (next_vault, next_count) {
+            (Some(v), Some(c)) => v.min(c),
+            (v, c) => v.or(c)?,
+        };
+        // Both engines may have a vault of the name.
+        let mut exists = false;
+        while vaults.next_if_eq(&key).is_some() {
+            exists = !key.1.is_empty();
+        }
+        let by_outcome = counts.next_if(|(k, _)| *k == key).map(|(_, c)| c);
+        Some((key, exists, by_outcome.unwrap_or_default()))
+    });
     out.family(&f::BACKUPS);
-    for ((ns, vault), by_outcome) in &counts {
-        let exists = center.named_vault(ns, vault).is_some();
+    for ((ns, vault), exists, by_outcome) in merged {
         // The whole input is a few numbers: they are the stamp.
         let mut parts = stamp(&[u64::from(exists)]);
-        parts[1..=Outcome::ALL.len()].copy_from_slice(by_outcome);
+        parts[1..=Outcome::ALL.len()].copy_from_slice(&by_outcome);
         out.unit(by_pair(ns, vault), parts, |out| {
             for outcome in Outcome::ALL {
                 out.sample(
@@ -645,83 +717,171 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         });
     }
     // A flagged task's series read the task, its twin, its events and PodVolumeBackups (the
-    // index stamps when any of those changed) and whether its vault exists.
+    // index stamps when any of those changed) and whether its vault exists; the families as a
+    // whole change when a flagged task, a vault or the view does.
     let inv = center.inventory;
-    let task =
-        |(engine, ns, name): &(Engine, SharedStr, SharedStr)| inv.backup_shared(*engine, ns, name);
-    let flagged: Vec<_> = center.flagged().collect();
-    out.family(&f::BACKUP_FAILED_INFO);
-    for (key, entry) in flagged.iter().filter(|(_, e)| e.failed) {
-        let exists = center.named_vault(&key.1, &entry.vault).is_some();
-        out.unit(
-            flagged_key(key),
-            stamp(&[entry.changed, u64::from(exists)]),
-            |out| {
+    let task = |(engine, ns, name): &FlaggedId| inv.backup_shared(*engine, ns, name);
+    let whole = stamp(&[
+        inv.vaults_changed_at(),
+        center.view_stamp(),
+        inv.task_index.flagged_changed_at(),
+    ]);
+    let mut since = None;
+    flagged_family(
+        center,
+        out,
+        &f::BACKUP_FAILED_INFO,
+        whole,
+        &mut since,
+        true,
+        |out, key, entry| {
+            let exists = center.named_vault(&key.1, &entry.vault).is_some();
+            out.unit(
+                flagged_key(key),
+                stamp(&[entry.changed, u64::from(exists)]),
+                |out| {
+                    let Some(t) = task(key) else { return };
+                    let (reason, data_type) = center.detail(&center.view(t));
+                    out.sample(
+                        &f::BACKUP_FAILED_INFO,
+                        [
+                            &t.namespace,
+                            &t.name,
+                            &t.vault,
+                            flag(exists),
+                            t.backup_type.as_str(),
+                            data_type.as_str(),
+                            &t.schedule,
+                            t.phase.as_str(),
+                            reason.as_str(),
+                            t.engine.as_str(),
+                        ],
+                        1.0,
+                    );
+                },
+            );
+        },
+    );
+    flagged_family(
+        center,
+        out,
+        &f::BACKUP_COMPLETION,
+        whole,
+        &mut since,
+        true,
+        |out, key, entry| {
+            out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
                 let Some(t) = task(key) else { return };
-                let (reason, data_type) = center.detail(&center.view(t));
-                out.sample(
-                    &f::BACKUP_FAILED_INFO,
-                    [
-                        &t.namespace,
-                        &t.name,
-                        &t.vault,
-                        flag(exists),
-                        t.backup_type.as_str(),
-                        data_type.as_str(),
-                        &t.schedule,
-                        t.phase.as_str(),
-                        reason.as_str(),
-                        t.engine.as_str(),
-                    ],
-                    1.0,
-                );
-            },
-        );
+                if let Some(done) = t.completed {
+                    out.sample(
+                        &f::BACKUP_COMPLETION,
+                        [&t.namespace, &t.name, &t.vault],
+                        seconds(done),
+                    );
+                }
+            });
+        },
+    );
+    flagged_family(
+        center,
+        out,
+        &f::BACKUP_START,
+        whole,
+        &mut since,
+        false,
+        |out, key, entry| {
+            out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
+                let Some(t) = task(key) else { return };
+                if let Some(since) = t.started.or(t.created) {
+                    out.sample(
+                        &f::BACKUP_START,
+                        [
+                            &t.namespace,
+                            &t.name,
+                            &t.vault,
+                            t.phase.as_str(),
+                            &t.schedule,
+                        ],
+                        seconds(since),
+                    );
+                }
+            });
+        },
+    );
+}
+
+/// The flagged tasks changed since a revision (`None`: too many to tell), read once for the
+/// families of one rendering.
+type ChangedSince<'a> = Option<(u64, Option<Vec<&'a FlaggedId>>)>;
+
+/// A family with one unit per failed (else unfinished) flagged task, stamped as a whole with
+/// `whole` (the vaults', the view's and the flagged tasks' revisions, in that order). When
+/// only flagged tasks changed since the previous rendering, `unit` is called for just those
+/// (the log of the task index says which) and the rest is spliced in from that rendering, so
+/// a change costs what it changed, not a walk of every flagged task.
+///
+/// `since` keeps the changes read for one revision: the three families of a rendering ask
+/// for the same.
+fn flagged_family<'a, S: MetricSink, const N: usize>(
+    center: &BackupCenter<'a>,
+    out: &mut Counting<S>,
+    family: &Declared<N>,
+    whole: Stamp,
+    since: &mut ChangedSince<'a>,
+    failed: bool,
+    mut unit: impl FnMut(&mut Counting<S>, &FlaggedId, &Flagged),
+) {
+    out.family(family);
+    if out.whole_family(whole) {
+        return;
     }
-    out.family(&f::BACKUP_COMPLETION);
-    for (key, entry) in flagged.iter().filter(|(_, e)| e.failed) {
-        out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
-            let Some(t) = task(key) else { return };
-            if let Some(done) = t.completed {
-                out.sample(
-                    &f::BACKUP_COMPLETION,
-                    [&t.namespace, &t.name, &t.vault],
-                    seconds(done),
-                );
+    let changed = match out.previous_stamp() {
+        Some(previous) if previous[..2] == whole[..2] => {
+            let revision = previous[2];
+            if since.as_ref().is_none_or(|(r, _)| *r != revision) {
+                let index = &center.inventory.task_index;
+                *since = Some((revision, index.flagged_changed_since(revision)));
             }
-        });
-    }
-    out.family(&f::BACKUP_START);
-    for (key, entry) in flagged.iter().filter(|(_, e)| !e.failed) {
-        out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
-            let Some(t) = task(key) else { return };
-            if let Some(since) = t.started.or(t.created) {
-                out.sample(
-                    &f::BACKUP_START,
-                    [
-                        &t.namespace,
-                        &t.name,
-                        &t.vault,
-                        t.phase.as_str(),
-                        &t.schedule,
-                    ],
-                    seconds(since),
-                );
+            since.as_ref().and_then(|(_, keys)| keys.as_ref())
+        }
+        _ => None,
+    };
+    match changed {
+        Some(keys) if out.splice() => {
+            for key in keys {
+                match center.flagged_entry(key).filter(|e| e.failed == failed) {
+                    Some(entry) => unit(out, key, entry),
+                    None => out.gone(flagged_key(key)),
+                }
             }
-        });
+        }
+        _ => {
+            for (key, entry) in center.flagged().filter(|(_, e)| e.failed == failed) {
+                unit(out, key, entry);
+            }
+        }
     }
 }
 
 fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
-    let mut schedules: Vec<_> = center.schedules_changed().collect();
-    schedules.sort_by(|(a, _), (b, _)| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    // Sorted only when a family is rendered, not copied whole.
+    let cell = std::cell::OnceCell::new();
+    let schedules = || -> &Vec<(&crate::model::Schedule, u64)> {
+        cell.get_or_init(|| {
+            by_name_order(
+                || center.schedules_changed(),
+                |(s, _)| (s.namespace.as_str(), s.name.as_str(), s.engine),
+            )
+            .collect()
+        })
+    };
     // A schedule's own series are its record's fields (the phase is decided from them
     // alone): the revision it changed at stamps them; the families as a whole change only
     // when a schedule or the view does.
     let whole = stamp(&[center.inventory.schedules_changed_at(), center.view_stamp()]);
     out.family(&f::SCHEDULE_INFO);
     if !out.whole_family(whole) {
-        for (s, changed) in &schedules {
+        for (s, changed) in schedules() {
             out.unit(schedule_key(s), stamp(&[*changed]), |out| {
                 out.sample(
                     &f::SCHEDULE_INFO,
@@ -740,7 +900,7 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     }
     out.family(&f::SCHEDULE_PHASE);
     if !out.whole_family(whole) {
-        for (s, changed) in &schedules {
+        for (s, changed) in schedules() {
             out.unit(schedule_key(s), stamp(&[*changed]), |out| {
                 out.states(
                     &f::SCHEDULE_PHASE,
@@ -753,7 +913,10 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     }
     out.family(&f::SCHEDULE_INTERVAL);
     if !out.whole_family(whole) {
-        for (s, changed) in schedules.iter().filter(|(s, _)| center.schedule_can_run(s)) {
+        for (s, changed) in schedules()
+            .iter()
+            .filter(|(s, _)| center.schedule_can_run(s))
+        {
             if let Some(i) = s.interval_seconds {
                 out.unit(schedule_key(s), stamp(&[*changed]), |out| {
                     out.sample(&f::SCHEDULE_INTERVAL, [&s.namespace, &s.name], i);
@@ -762,38 +925,33 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         }
     }
     // A schedule that failed validation has no RPO: it is not meant to run.
-    let cannot_run: HashSet<(Engine, &str, &str)> = schedules
-        .iter()
-        .filter(|(s, _)| !center.schedule_can_run(s))
-        .map(|(s, _)| (s.engine, s.namespace.as_str(), s.name.as_str()))
+    let cannot_run: HashSet<(Engine, &str, &str)> = center
+        .schedules()
+        .filter(|s| !center.schedule_can_run(s))
+        .map(|s| (s.engine, s.namespace.as_str(), s.name.as_str()))
         .collect();
-    // Every schedule and the manual pseudo-schedule "" of each namespace, sorted.
-    let mut keyed: BTreeMap<(&SharedStr, &SharedStr, Engine), _> = BTreeMap::new();
-    for ((engine, ns, name), r) in center.run_index() {
-        if !cannot_run.contains(&(*engine, ns.as_str(), name.as_str())) {
-            keyed.insert((ns, name, *engine), r);
-        }
-    }
+    // Every schedule and the manual pseudo-schedule "" of each namespace, in order.
+    let runs = || {
+        center.run_index().filter(|((ns, name, engine), _)| {
+            cannot_run.is_empty() || !cannot_run.contains(&(*engine, ns.as_str(), name.as_str()))
+        })
+    };
     // The runs' series are one time or one outcome each: those are the stamps.
     out.family(&f::SCHEDULE_LAST_SUCCESS);
-    for ((ns, name, engine), r) in &keyed {
+    for ((ns, name, engine), r) in runs() {
         if let Some(t) = r.last_success_time() {
-            out.unit(
-                by_name(*ns, *name, *engine),
-                stamp(&[time_part(t)]),
-                |out| {
-                    out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t));
-                },
-            );
+            out.unit(by_name(ns, name, *engine), stamp(&[time_part(t)]), |out| {
+                out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t));
+            });
         }
     }
     out.family(&f::SCHEDULE_LAST_BACKUP_PHASE);
-    for ((ns, name, engine), r) in &keyed {
+    for ((ns, name, engine), r) in runs() {
         let Some(outcome) = r.last_outcome else {
             continue;
         };
         out.unit(
-            by_name(*ns, *name, *engine),
+            by_name(ns, name, *engine),
             stamp(&[outcome as u64]),
             |out| {
                 out.states(

@@ -110,9 +110,12 @@ pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
 
 /// Compresses a response body with gzip at the fast level: scrapes are frequent and the body is
 /// highly repetitive, so the fast level already gets most of the gain.
-pub fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 8 + 64), Compression::fast());
-    encoder.write_all(body)?;
+pub fn gzip(parts: &[&[u8]]) -> std::io::Result<Vec<u8>> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut encoder = GzEncoder::new(Vec::with_capacity(len / 8 + 64), Compression::fast());
+    for part in parts {
+        encoder.write_all(part)?;
+    }
     encoder.finish()
 }
 
@@ -546,7 +549,8 @@ mod tests {
     fn gzip_round_trips() {
         use std::io::Read as _;
         let body = b"backupcenter_backups{phase=\"Completed\"} 3\n".repeat(100);
-        let compressed = gzip(&body).unwrap();
+        let (head, tail) = body.split_at(100);
+        let compressed = gzip(&[head, tail]).unwrap();
         assert!(compressed.len() < body.len() / 10);
         let mut decoded = Vec::new();
         flate2::read::GzDecoder::new(&compressed[..])

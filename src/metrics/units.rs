@@ -3,6 +3,9 @@
 //! and a stamp that changes whenever anything its samples are made of changes. A scrape after
 //! a change renders only the units whose stamp moved and copies the bytes of every other unit
 //! from the previous rendering, so its cost follows what changed, not the inventory's size.
+//! A family whose changed units the collector can name (the flagged tasks, from the task
+//! index's change log) is spliced: only those are visited, and the runs of units between
+//! them are copied as they were, without comparing their keys.
 //!
 //! Stamps are either the inventory revision at which the unit's inputs last changed (unique
 //! per change, see [`crate::inventory`]) or the unit's whole input when that is a few numbers
@@ -10,6 +13,7 @@
 
 use crate::model::SharedStr;
 use std::cmp::Ordering;
+use std::collections::VecDeque;
 
 /// What tells a unit apart within its family, compared in this order: a major tag (the
 /// engine, where a family lists engine by engine), two names, a minor tag (the engine, where a
@@ -108,17 +112,48 @@ pub type Stamp = [u64; 6];
 /// One rendered unit: where its bytes are in the rendering and how many samples they hold.
 #[derive(Debug)]
 struct Unit {
-    key: Option<UnitKey>,
+    key: UnitKey,
     stamp: Stamp,
     start: usize,
     end: usize,
     samples: u64,
 }
 
+impl Unit {
+    /// Places the unit in a new rendering whose bytes from `from` of the previous one are
+    /// copied to `at`.
+    fn shift(&mut self, from: usize, at: usize) {
+        (self.start, self.end) = (self.start - from + at, self.end - from + at);
+    }
+
+    fn moved(mut self, from: usize, at: usize) -> Unit {
+        self.shift(from, at);
+        self
+    }
+}
+
+/// How many of `units` (in key order) come before `key`. Galloping from the front: changed
+/// units are spread over the family, so the next one is usually near, and the units (and
+/// their names) probed first lie next to the ones just kept, in cache.
+fn before(units: &[Unit], key: Key) -> usize {
+    let is_before = |u: &Unit| key.cmp_stored(&u.key) == Ordering::Greater;
+    let mut lo = 0;
+    let mut step = 1;
+    while lo + step <= units.len() && is_before(&units[lo + step - 1]) {
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(units.len());
+    lo + units[lo..hi].partition_point(is_before)
+}
+
 /// The units of one rendering, family by family, with the bytes they point into.
 #[derive(Debug, Default)]
 pub struct Units {
     families: Vec<FamilyUnits>,
+    /// Emptied unit vectors of the rendering before, for the next rendering to write into:
+    /// a fresh vector of a few MB would be page-faulted in on every change.
+    spare: Vec<Vec<Unit>>,
 }
 
 /// One family's units; `stamp`, when the collector gave one, covers the whole family: equal
@@ -136,25 +171,33 @@ pub(super) struct Reuse<'p> {
     prev: Units,
     prev_body: &'p [u8],
     next: Units,
-    /// The previous rendering's units of the current family, and how far they were matched.
-    family: Option<usize>,
-    cursor: usize,
+    /// The previous rendering of the current family, if it had one: its stamp and the units
+    /// not matched yet (units are moved out of it, never copied).
+    previous: Option<(Option<Stamp>, VecDeque<Unit>)>,
+    /// Emptied unit vectors to write this rendering's units into.
+    pool: Vec<Vec<Unit>>,
     /// Bytes of the previous body matched but not yet copied, and their samples: consecutive
     /// reused units are copied in one go.
     pending: Option<(usize, usize, u64)>,
+    /// The current family is spliced: only changed units are visited, and the previous
+    /// units between them are kept (not dropped, as in a walk that visits every unit).
+    splice: bool,
+    pub(super) spliced: u64,
     pub(super) reused: u64,
     pub(super) rendered: u64,
 }
 
 impl<'p> Reuse<'p> {
-    pub(super) fn new(prev: Units, prev_body: &'p [u8]) -> Self {
+    pub(super) fn new(mut prev: Units, prev_body: &'p [u8]) -> Self {
         Reuse {
+            pool: std::mem::take(&mut prev.spare),
             prev,
             prev_body,
             next: Units::default(),
-            family: None,
-            cursor: 0,
+            previous: None,
             pending: None,
+            splice: false,
+            spliced: 0,
             reused: 0,
             rendered: 0,
         }
@@ -162,14 +205,61 @@ impl<'p> Reuse<'p> {
 
     /// Starts a family (after the sink wrote its header).
     pub(super) fn family(&mut self, name: &'static str) {
-        self.family = self.prev.families.iter().position(|f| f.name == name);
-        self.cursor = 0;
-        let before = self.family.map_or(0, |i| self.prev.families[i].units.len());
+        self.retire();
+        self.previous = self
+            .prev
+            .families
+            .iter_mut()
+            .find(|f| f.name == name)
+            .map(|f| (f.stamp, std::mem::take(&mut f.units).into()));
+        self.splice = false;
         self.next.families.push(FamilyUnits {
             name,
             stamp: None,
-            units: Vec::with_capacity(before + before / 8),
+            units: Vec::new(),
         });
+    }
+
+    /// The current family's units so far, with room for as many as the previous rendering
+    /// had (reserved once, so the vector is not regrown unit by unit).
+    fn units(&mut self) -> Option<&mut Vec<Unit>> {
+        let before = self.previous.as_ref().map_or(0, |(_, rest)| rest.len());
+        let units = &mut self.next.families.last_mut()?.units;
+        if units.capacity() == 0 {
+            // A spare vector with room for the units and what a few changes add; a fresh one
+            // with room to grow for a while (it is then reused for as long).
+            let need = before + before / 64 + 64;
+            let spare = (0..self.pool.len())
+                .filter(|i| self.pool[*i].capacity() >= need)
+                .min_by_key(|i| self.pool[*i].capacity());
+            match spare {
+                Some(i) => *units = self.pool.swap_remove(i),
+                None => units.reserve(before + before / 8),
+            }
+        }
+        Some(units)
+    }
+
+    /// Ends the current family's use of its previous rendering: what is left of it went away,
+    /// and its emptied vector is kept for the next rendering.
+    fn retire(&mut self) {
+        if let Some((_, mut rest)) = self.previous.take() {
+            rest.clear();
+            if rest.capacity() > 0 {
+                self.next.spare.push(rest.into());
+            }
+        }
+    }
+
+    /// The previous rendering's units of the current family not matched yet.
+    fn rest(&self) -> &[Unit] {
+        let Some((_, rest)) = &self.previous else {
+            return &[];
+        };
+        // Only ever taken from at the front: the ring buffer never wraps.
+        let (rest, wrapped) = rest.as_slices();
+        debug_assert!(wrapped.is_empty());
+        rest
     }
 
     /// Stamps the current family as a whole. When the previous rendering's same family had
@@ -179,39 +269,110 @@ impl<'p> Reuse<'p> {
     pub(super) fn whole_family(&mut self, stamp: Stamp, at: usize) -> Option<(&'p [u8], u64)> {
         let next = self.next.families.last_mut()?;
         next.stamp = Some(stamp);
-        let prev = self.prev.families.get_mut(self.family?)?;
-        if prev.stamp != Some(stamp) || !next.units.is_empty() {
+        let (previous_stamp, rest) = self.previous.as_mut()?;
+        if *previous_stamp != Some(stamp) || !next.units.is_empty() {
             return None;
         }
-        let (Some(first), Some(last)) = (prev.units.first(), prev.units.last()) else {
+        let (Some(first), Some(last)) = (rest.front(), rest.back()) else {
             return None;
         };
         let (from, to) = (first.start, last.end);
         debug_assert!(self.pending.is_none(), "queued bytes copied first");
-        let samples = prev.units.iter().map(|u| u.samples).sum();
-        next.units = std::mem::take(&mut prev.units);
+        let samples = rest.iter().map(|u| u.samples).sum();
+        self.reused += rest.len() as u64;
+        // Nothing was taken from the front yet: the units lie in order, and no data moves.
+        next.units = std::mem::take(rest).into();
         for u in &mut next.units {
-            (u.start, u.end) = (u.start - from + at, u.end - from + at);
+            u.shift(from, at);
         }
-        self.reused += next.units.len() as u64;
         Some((&self.prev_body[from..to], samples))
     }
 
-    /// The previous rendering of `key` when its stamp is unchanged: its byte range and
-    /// sample count. Consumes the matched unit's key.
+    /// The stamp the previous rendering gave the current family as a whole, if any.
+    pub(super) fn previous_stamp(&self) -> Option<Stamp> {
+        self.previous.as_ref()?.0
+    }
+
+    /// Splices the current family into its previous rendering: the caller visits only the
+    /// units that changed since (in ascending key order, each once, none written yet), and
+    /// every other previous unit is kept. False when there is no previous rendering of it.
+    pub(super) fn splice(&mut self) -> bool {
+        let fresh = self
+            .next
+            .families
+            .last()
+            .is_some_and(|f| f.units.is_empty());
+        self.splice = self.previous.is_some() && fresh;
+        self.spliced += u64::from(self.splice);
+        self.splice
+    }
+
+    /// In a spliced family, keeps the previous units before `key` (all that are left, for
+    /// `None`), as if each had been found unchanged: records them at `at` (where the sink
+    /// is) onwards and queues their bytes. Returns the bytes to copy first (see
+    /// [`Self::queue`]) and the samples kept.
+    pub(super) fn keep_before(
+        &mut self,
+        key: Option<Key>,
+        at: usize,
+    ) -> (Option<(&'p [u8], u64)>, u64) {
+        if !self.splice {
+            return (None, 0);
+        }
+        let rest = self.rest();
+        let n = match key {
+            Some(key) => before(rest, key),
+            None => rest.len(),
+        };
+        if n == 0 {
+            return (None, 0);
+        }
+        let (from, to) = (rest[0].start, rest[n - 1].end);
+        let samples = rest[..n].iter().map(|u| u.samples).sum();
+        let base = at + self.pending_len();
+        self.units();
+        if let (Some((_, rest)), Some(next)) =
+            (self.previous.as_mut(), self.next.families.last_mut())
+        {
+            next.units
+                .extend(rest.drain(..n).map(|u| u.moved(from, base)));
+        }
+        self.reused += n as u64;
+        (self.queue(from, to, samples), samples)
+    }
+
+    /// In a spliced family, drops the previous rendering of `key` (a unit that went away):
+    /// the units before it are kept as [`Self::keep_before`] keeps them.
+    pub(super) fn drop_unit(&mut self, key: Key, at: usize) -> (Option<(&'p [u8], u64)>, u64) {
+        let kept = self.keep_before(Some(key), at);
+        if self
+            .rest()
+            .first()
+            .is_some_and(|u| key.cmp_stored(&u.key).is_eq())
+            && let Some((_, rest)) = self.previous.as_mut()
+        {
+            rest.pop_front();
+        }
+        kept
+    }
+
+    /// The previous rendering of `key` when its stamp is unchanged: its byte range, sample
+    /// count and stored key. Previous units before it went away and are dropped.
     pub(super) fn find(&mut self, key: Key, stamp: &Stamp) -> Option<(usize, usize, u64, UnitKey)> {
-        let units = &mut self.prev.families.get_mut(self.family?)?.units;
-        while let Some(u) = units.get(self.cursor) {
-            match u.key.as_ref().map(|k| key.cmp_stored(k)) {
-                Some(Ordering::Greater) | None => self.cursor += 1,
-                Some(Ordering::Less) => return None,
-                Some(Ordering::Equal) => {
-                    let u = &mut units[self.cursor];
-                    self.cursor += 1;
+        let (_, rest) = self.previous.as_mut()?;
+        while let Some(u) = rest.front() {
+            match key.cmp_stored(&u.key) {
+                Ordering::Greater => {
+                    rest.pop_front();
+                }
+                Ordering::Less => return None,
+                Ordering::Equal => {
+                    let u = rest.pop_front()?;
                     if u.stamp != *stamp {
                         return None;
                     }
-                    return Some((u.start, u.end, u.samples, u.key.take()?));
+                    self.reused += 1;
+                    return Some((u.start, u.end, u.samples, u.key));
                 }
             }
         }
@@ -231,7 +392,6 @@ impl<'p> Reuse<'p> {
         end: usize,
         samples: u64,
     ) -> Option<(&'p [u8], u64)> {
-        self.reused += 1;
         match self.pending {
             Some((s, e, n)) if e == start => {
                 self.pending = Some((s, end, n + samples));
@@ -260,9 +420,9 @@ impl<'p> Reuse<'p> {
         end: usize,
         samples: u64,
     ) {
-        if let Some(family) = self.next.families.last_mut() {
-            family.units.push(Unit {
-                key: Some(key),
+        if let Some(units) = self.units() {
+            units.push(Unit {
+                key,
                 stamp,
                 start,
                 end,
@@ -271,7 +431,8 @@ impl<'p> Reuse<'p> {
         }
     }
 
-    pub(super) fn finish(self) -> Units {
+    pub(super) fn finish(mut self) -> Units {
+        self.retire();
         self.next
     }
 }

@@ -78,7 +78,7 @@ fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 fn json_gzip<T: Serialize>(body: &T) -> Response {
     match serde_json::to_vec(body)
         .map_err(std::io::Error::other)
-        .and_then(|b| exposition::gzip(&b))
+        .and_then(|b| exposition::gzip(&[&b]))
     {
         Ok(bytes) => (
             StatusCode::OK,

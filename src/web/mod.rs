@@ -49,12 +49,54 @@ pub struct AppState {
 pub struct Rendered {
     revision: u64,
     format: Format,
-    body: Vec<u8>,
+    /// Shared with the responses that send it: a scrape does not copy it.
+    body: Arc<Vec<u8>>,
     series: Vec<(&'static str, u64)>,
     units: Units,
-    /// The body before `body`: its allocation is written again by the next rendering, whose
-    /// fresh 5 MB would otherwise page-fault in on every change.
-    spare: Vec<u8>,
+    /// The body before `body`: its allocation is written again by the next rendering (unless
+    /// a response still sends it), whose fresh 5 MB would otherwise page-fault in on every
+    /// change.
+    spare: Arc<Vec<u8>>,
+}
+
+/// One scrape's exposition: the backup center's families as last rendered (shared, not
+/// copied) followed by backupscope's own, rendered for this scrape.
+pub struct Scrape {
+    pub center: Arc<Vec<u8>>,
+    pub own: Vec<u8>,
+}
+
+impl Scrape {
+    pub fn len(&self) -> usize {
+        self.center.len() + self.own.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The two parts as one buffer.
+    pub fn to_vec(&self) -> Vec<u8> {
+        [&self.center[..], &self.own].concat()
+    }
+
+    /// The response body: both parts as they are, without joining them.
+    fn into_body(self) -> axum::body::Body {
+        let center = bytes::Bytes::from_owner(SharedBody(self.center));
+        let parts = [center, bytes::Bytes::from(self.own)];
+        axum::body::Body::from_stream(futures::stream::iter(
+            parts.map(Ok::<_, std::convert::Infallible>),
+        ))
+    }
+}
+
+/// A rendered body as the owner of the bytes a response sends.
+struct SharedBody(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -97,18 +139,23 @@ impl AppState {
     /// backup-center families are rendered once per inventory revision and copied while nothing
     /// changes; only backupscope's own few families are rendered every time.
     pub fn render(&self, buf: &mut Vec<u8>, format: Format) {
+        if let Some(scrape) = self.scrape(format) {
+            buf.extend_from_slice(&scrape.center);
+            buf.extend_from_slice(&scrape.own);
+        }
+    }
+
+    /// Renders all metrics in the given format, as `/metrics` sends them; `None` when a
+    /// writer panicked while holding the inventory or the rendering cache.
+    pub fn scrape(&self, format: Format) -> Option<Scrape> {
         let started = std::time::Instant::now();
-        let Ok(inventory) = self.inventory.read() else {
-            return;
-        };
+        let inventory = self.inventory.read().ok()?;
         let center = BackupCenter::for_engine(
             &inventory,
             self.now.unwrap_or_else(Timestamp::now),
             self.engine,
         );
-        let Ok(mut cache) = self.cache.lock() else {
-            return;
-        };
+        let mut cache = self.cache.lock().ok()?;
         let revision = inventory.revision();
         let slot = match cache.iter().position(|c| c.format == format) {
             Some(i) => i,
@@ -116,17 +163,17 @@ impl AppState {
                 cache.push(Rendered {
                     revision: u64::MAX,
                     format,
-                    body: Vec::new(),
+                    body: Arc::default(),
                     series: Vec::new(),
                     units: Units::default(),
-                    spare: Vec::new(),
+                    spare: Arc::default(),
                 });
                 cache.len() - 1
             }
         };
         let rendered = &mut cache[slot];
         if rendered.revision != revision {
-            let mut body = std::mem::take(&mut rendered.spare);
+            let mut body = Arc::try_unwrap(std::mem::take(&mut rendered.spare)).unwrap_or_default();
             body.clear();
             // Room for growth, so the body is not reallocated (and copied) mid-render.
             let len = rendered.body.len();
@@ -139,13 +186,13 @@ impl AppState {
                 std::mem::take(&mut rendered.units),
                 &rendered.body,
             );
-            rendered.spare = std::mem::replace(&mut rendered.body, body);
+            rendered.spare = std::mem::replace(&mut rendered.body, Arc::new(body));
             rendered.revision = revision;
             rendered.series = series;
             rendered.units = units;
         }
-        buf.extend_from_slice(&rendered.body);
-        let mut encoder = TextEncoder::new(buf, format);
+        let mut own = Vec::with_capacity(16 * 1024);
+        let mut encoder = TextEncoder::new(&mut own, format);
         self.collector.collect_own(
             &center,
             self.health.as_deref(),
@@ -154,6 +201,10 @@ impl AppState {
         );
         encoder.finish();
         self.collector.record_duration(started.elapsed());
+        Some(Scrape {
+            center: rendered.body.clone(),
+            own,
+        })
     }
 
     fn ready(&self) -> bool {
@@ -180,12 +231,15 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     let gzip = exposition::accepts_gzip(header_str(header::ACCEPT_ENCODING));
     // Rendering is CPU work on a consistent view; keep it off the async workers.
     let rendered = tokio::task::spawn_blocking(move || {
-        let mut body = Vec::with_capacity(64 * 1024);
-        state.render(&mut body, format);
+        let scrape = state.scrape(format).unwrap_or(Scrape {
+            center: Arc::default(),
+            own: Vec::new(),
+        });
         if gzip {
-            exposition::gzip(&body).map(|b| (b, true))
+            let parts = [&scrape.center[..], &scrape.own];
+            exposition::gzip(&parts).map(|b| (axum::body::Body::from(b), true))
         } else {
-            Ok((body, false))
+            Ok((scrape.into_body(), false))
         }
     })
     .await;

@@ -72,7 +72,7 @@ async fn asset(asset: &'static Asset, headers: HeaderMap) -> Response {
         .then(|| {
             asset
                 .gzipped
-                .get_or_init(|| exposition::gzip(asset.body.as_bytes()).ok())
+                .get_or_init(|| exposition::gzip(&[asset.body.as_bytes()]).ok())
                 .as_deref()
         })
         .flatten();
