@@ -11,8 +11,8 @@ use crate::center::BackupCenter;
 use crate::center::order::by_name_order;
 use crate::inventory::{Flagged, FlaggedId};
 use crate::model::{
-    ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources, SchedulePhase, Timestamp,
-    VaultPhase,
+    BackupTask, ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources,
+    SchedulePhase, Timestamp, VaultPhase,
 };
 use crate::source::health::SourceHealth;
 use crate::source::kube::DISCOVERY;
@@ -720,7 +720,6 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     // index stamps when any of those changed) and whether its vault exists; the families as a
     // whole change when a flagged task, a vault or the view does.
     let inv = center.inventory;
-    let task = |(engine, ns, name): &FlaggedId| inv.backup_shared(*engine, ns, name);
     let whole = stamp(&[
         inv.vaults_changed_at(),
         center.view_stamp(),
@@ -734,13 +733,13 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         whole,
         &mut since,
         true,
-        |out, key, entry| {
-            let exists = center.named_vault(&key.1, &entry.vault).is_some();
+        |out, v| {
+            let exists = center.named_vault(&v.key.1, &v.entry.vault).is_some();
             out.unit(
-                flagged_key(key),
-                stamp(&[entry.changed, u64::from(exists)]),
+                flagged_key(v.key),
+                stamp(&[v.entry.changed, u64::from(exists)]),
                 |out| {
-                    let Some(t) = task(key) else { return };
+                    let Some(t) = v.task(center) else { return };
                     let (reason, data_type) = center.detail(&center.view(t));
                     out.sample(
                         &f::BACKUP_FAILED_INFO,
@@ -769,9 +768,9 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         whole,
         &mut since,
         true,
-        |out, key, entry| {
-            out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
-                let Some(t) = task(key) else { return };
+        |out, v| {
+            out.unit(flagged_key(v.key), stamp(&[v.entry.changed]), |out| {
+                let Some(t) = v.task(center) else { return };
                 if let Some(done) = t.completed {
                     out.sample(
                         &f::BACKUP_COMPLETION,
@@ -789,9 +788,9 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         whole,
         &mut since,
         false,
-        |out, key, entry| {
-            out.unit(flagged_key(key), stamp(&[entry.changed]), |out| {
-                let Some(t) = task(key) else { return };
+        |out, v| {
+            out.unit(flagged_key(v.key), stamp(&[v.entry.changed]), |out| {
+                let Some(t) = v.task(center) else { return };
                 if let Some(since) = t.started.or(t.created) {
                     out.sample(
                         &f::BACKUP_START,
@@ -810,9 +809,34 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     );
 }
 
-/// The flagged tasks changed since a revision (`None`: too many to tell), read once for the
-/// families of one rendering.
-type ChangedSince<'a> = Option<(u64, Option<Vec<&'a FlaggedId>>)>;
+/// A flagged task as its families visit it: the index entry, and the task once looked up (a
+/// failed task's two families look it up once).
+struct Visit<'a> {
+    key: &'a FlaggedId,
+    entry: &'a Flagged,
+    task: std::cell::OnceCell<Option<&'a BackupTask>>,
+}
+
+impl<'a> Visit<'a> {
+    fn new(key: &'a FlaggedId, entry: &'a Flagged) -> Self {
+        Visit {
+            key,
+            entry,
+            task: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn task(&self, center: &BackupCenter<'a>) -> Option<&'a BackupTask> {
+        *self.task.get_or_init(|| {
+            let (engine, ns, name) = self.key;
+            center.inventory.backup_shared(*engine, ns, name)
+        })
+    }
+}
+
+/// The flagged tasks changed since a revision, each with its entry while it is flagged and in
+/// view (`None`: too many changed to tell), read once for the families of one rendering.
+type ChangedSince<'a> = Option<(u64, Option<Vec<(&'a FlaggedId, Option<Visit<'a>>)>>)>;
 
 /// A family with one unit per failed (else unfinished) flagged task, stamped as a whole with
 /// `whole` (the vaults', the view's and the flagged tasks' revisions, in that order). When
@@ -829,7 +853,7 @@ fn flagged_family<'a, S: MetricSink, const N: usize>(
     whole: Stamp,
     since: &mut ChangedSince<'a>,
     failed: bool,
-    mut unit: impl FnMut(&mut Counting<S>, &FlaggedId, &Flagged),
+    mut unit: impl FnMut(&mut Counting<S>, &Visit<'a>),
 ) {
     out.family(family);
     if out.whole_family(whole) {
@@ -840,24 +864,29 @@ fn flagged_family<'a, S: MetricSink, const N: usize>(
             let revision = previous[2];
             if since.as_ref().is_none_or(|(r, _)| *r != revision) {
                 let index = &center.inventory.task_index;
-                *since = Some((revision, index.flagged_changed_since(revision)));
+                let visits = index.flagged_changed_since(revision).map(|keys| {
+                    keys.into_iter()
+                        .map(|key| (key, center.flagged_entry(key).map(|e| Visit::new(key, e))))
+                        .collect()
+                });
+                *since = Some((revision, visits));
             }
-            since.as_ref().and_then(|(_, keys)| keys.as_ref())
+            since.as_ref().and_then(|(_, visits)| visits.as_ref())
         }
         _ => None,
     };
     match changed {
-        Some(keys) if out.splice() => {
-            for key in keys {
-                match center.flagged_entry(key).filter(|e| e.failed == failed) {
-                    Some(entry) => unit(out, key, entry),
+        Some(visits) if out.splice() => {
+            for (key, visit) in visits {
+                match visit.as_ref().filter(|v| v.entry.failed == failed) {
+                    Some(visit) => unit(out, visit),
                     None => out.gone(flagged_key(key)),
                 }
             }
         }
         _ => {
             for (key, entry) in center.flagged().filter(|(_, e)| e.failed == failed) {
-                unit(out, key, entry);
+                unit(out, &Visit::new(key, entry));
             }
         }
     }
