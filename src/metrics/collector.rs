@@ -6,7 +6,7 @@
 use super::contract::Declared;
 use super::families as f;
 use super::sink::MetricSink;
-use super::units::{Key, Reuse, Stamp, Text, Units};
+use super::units::{Key, NEVER, Reuse, Stamp, Text, Units};
 use crate::center::BackupCenter;
 use crate::center::order::by_name_order;
 use crate::inventory::{Flagged, FlaggedId};
@@ -599,11 +599,26 @@ fn schedule_key(s: &crate::model::Schedule) -> Key<'_> {
     by_name(&s.namespace, &s.name, s.engine)
 }
 
-/// A stamp of up to six numbers.
+/// A stamp of up to three numbers.
 fn stamp(parts: &[u64]) -> Stamp {
+    debug_assert!(parts.len() <= 3, "a stamp holds three numbers");
     let mut out = Stamp::default();
     for (slot, part) in out.iter_mut().zip(parts) {
         *slot = *part;
+    }
+    out
+}
+
+/// A stamp of up to six numbers below 2^32, two to a slot; [`NEVER`] when one is larger (a
+/// vault with four billion tasks is rendered every time rather than packed wrong).
+fn packed(parts: &[u64]) -> Stamp {
+    debug_assert!(parts.len() <= 6, "a packed stamp holds six numbers");
+    if parts.iter().any(|p| *p >= u64::from(u32::MAX)) {
+        return NEVER;
+    }
+    let mut out = Stamp::default();
+    for (i, part) in parts.iter().enumerate() {
+        out[i / 2] |= part << (32 * (i % 2));
     }
     out
 }
@@ -673,7 +688,7 @@ fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
 }
 
 // A vault's counts unit is stamped with whether the vault exists and its count per outcome.
-const _: () = assert!(Outcome::ALL.len() < std::mem::size_of::<Stamp>() / 8);
+const _: () = assert!(Outcome::ALL.len() < 6);
 
 fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     // Counts come from the inventory's index; per-task detail only for the flagged few.
@@ -704,9 +719,10 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     out.family(&f::BACKUPS);
     for ((ns, vault), exists, by_outcome) in merged {
         // The whole input is a few numbers: they are the stamp.
-        let mut parts = stamp(&[u64::from(exists)]);
+        let mut parts = [0; 6];
+        parts[0] = u64::from(exists);
         parts[1..=Outcome::ALL.len()].copy_from_slice(&by_outcome);
-        out.unit(by_pair(ns, vault), parts, |out| {
+        out.unit(by_pair(ns, vault), packed(&parts), |out| {
             for outcome in Outcome::ALL {
                 out.sample(
                     &f::BACKUPS,
@@ -1156,5 +1172,28 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_stamps_tell_every_count_apart_or_match_nothing() {
+        let a = packed(&[1, 0, 5, 0, 0, 7]);
+        assert_eq!(a, packed(&[1, 0, 5, 0, 0, 7]));
+        // Each number has its own half of a slot: no two inputs share a stamp.
+        for (i, j) in [(0, 1), (2, 3), (4, 5), (1, 2)] {
+            let mut x = [0; 6];
+            x[i] = 1;
+            let mut y = [0; 6];
+            y[j] = 1;
+            assert_ne!(packed(&x), packed(&y), "slots {i} and {j}");
+        }
+        assert_ne!(packed(&[1 << 31, 0]), packed(&[0, 1 << 31]));
+        // Too large to pack: a stamp that no rendering reuses.
+        assert_eq!(packed(&[0, u64::from(u32::MAX)]), NEVER);
+        assert_eq!(packed(&[u64::MAX]), NEVER);
     }
 }

@@ -105,9 +105,13 @@ impl Key<'_> {
     }
 }
 
-/// A unit's inputs, or the revision they last changed at; unused slots stay 0. Six: a
-/// vault's counts per outcome and whether it exists.
-pub type Stamp = [u64; 6];
+/// A unit's inputs, or the revision they last changed at; unused slots stay 0. Three: a
+/// family's stamp is three revisions, a vault's counts are packed two to a slot (see
+/// `packed` in the collector). Small, as every unit carries one and a splice moves them all.
+pub type Stamp = [u64; 3];
+
+/// A stamp equal to no other: a unit carrying it is rendered every time.
+pub const NEVER: Stamp = [u64::MAX; 3];
 
 /// One rendered unit: where its bytes are in the rendering and how many samples they hold.
 #[derive(Debug)]
@@ -270,7 +274,7 @@ impl<'p> Reuse<'p> {
         let next = self.next.families.last_mut()?;
         next.stamp = Some(stamp);
         let (previous_stamp, rest) = self.previous.as_mut()?;
-        if *previous_stamp != Some(stamp) || !next.units.is_empty() {
+        if *previous_stamp != Some(stamp) || stamp == NEVER || !next.units.is_empty() {
             return None;
         }
         let (Some(first), Some(last)) = (rest.front(), rest.back()) else {
@@ -368,7 +372,7 @@ impl<'p> Reuse<'p> {
                 Ordering::Less => return None,
                 Ordering::Equal => {
                     let u = rest.pop_front()?;
-                    if u.stamp != *stamp {
+                    if u.stamp != *stamp || *stamp == NEVER {
                         return None;
                     }
                     self.reused += 1;
