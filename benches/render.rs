@@ -106,9 +106,9 @@ fn main() {
     // Each measurement is paired with copies of the same bytes taken right after it, and a
     // row's ratios are medians of those pairs: this machine's speed drifts by 2x over seconds
     // (a shared VM), which a ratio of two medians taken apart would report. Two copies: into
-    // a fresh buffer (`to_vec`, page faults included: the baseline issue 14's "100-170x a
-    // memcpy" was measured against), and into a buffer written before with both sides in
-    // cache (the strictest baseline there is).
+    // a fresh buffer (`to_vec`, page faults included), and into a buffer written before with
+    // both sides in cache (the strictest baseline, and the one issue 14's "100-170x a memcpy"
+    // was measured against).
     let rounds = 21;
     let mut copy_into = Vec::new();
     let mut memcpy = |parts: &[&[u8]]| {
