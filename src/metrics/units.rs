@@ -224,12 +224,14 @@ impl<'p> Reuse<'p> {
         });
     }
 
-    /// The current family's units so far, with room for as many as the previous rendering
-    /// had (reserved once, so the vector is not regrown unit by unit).
-    fn units(&mut self) -> Option<&mut Vec<Unit>> {
+    /// Gives the current family's unit table room for as many units as the previous
+    /// rendering had, once (so it is not regrown unit by unit).
+    fn reserve(&mut self) {
         let before = self.previous.as_ref().map_or(0, |(_, rest)| rest.len());
-        let units = &mut self.next.families.last_mut()?.units;
-        if units.capacity() == 0 {
+        let Some(family) = self.next.families.last_mut() else {
+            return;
+        };
+        if family.units.capacity() == 0 {
             // A spare vector with room for the units and what a few changes add; a fresh one
             // with room to grow for a while (it is then reused for as long).
             let need = before + before / 64 + 64;
@@ -237,11 +239,10 @@ impl<'p> Reuse<'p> {
                 .filter(|i| self.pool[*i].capacity() >= need)
                 .min_by_key(|i| self.pool[*i].capacity());
             match spare {
-                Some(i) => *units = self.pool.swap_remove(i),
-                None => units.reserve(before + before / 8),
+                Some(i) => family.units = self.pool.swap_remove(i),
+                None => family.units.reserve(before + before / 8),
             }
         }
-        Some(units)
     }
 
     /// Ends the current family's use of its previous rendering: what is left of it went away,
@@ -334,7 +335,7 @@ impl<'p> Reuse<'p> {
         let (from, to) = (rest[0].start, rest[n - 1].end);
         let samples = rest[..n].iter().map(|u| u.samples).sum();
         let base = at + self.pending_len();
-        self.units();
+        self.reserve();
         if let (Some((_, rest)), Some(next)) =
             (self.previous.as_mut(), self.next.families.last_mut())
         {
@@ -424,8 +425,9 @@ impl<'p> Reuse<'p> {
         end: usize,
         samples: u64,
     ) {
-        if let Some(units) = self.units() {
-            units.push(Unit {
+        self.reserve();
+        if let Some(family) = self.next.families.last_mut() {
+            family.units.push(Unit {
                 key,
                 stamp,
                 start,

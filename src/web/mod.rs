@@ -61,6 +61,7 @@ pub struct Rendered {
 
 /// One scrape's exposition: the backup center's families as last rendered (shared, not
 /// copied) followed by backupscope's own, rendered for this scrape.
+#[derive(Default)]
 pub struct Scrape {
     pub center: Arc<Vec<u8>>,
     pub own: Vec<u8>,
@@ -133,20 +134,13 @@ impl AppState {
         .with_probes(probes)
     }
 
-    /// Renders all metrics into `buf` (appending) in the given format.
-    ///
-    /// Like kube-state-metrics, a scrape should cost little more than copying bytes: the
-    /// backup-center families are rendered once per inventory revision and copied while nothing
-    /// changes; only backupscope's own few families are rendered every time.
-    pub fn render(&self, buf: &mut Vec<u8>, format: Format) {
-        if let Some(scrape) = self.scrape(format) {
-            buf.extend_from_slice(&scrape.center);
-            buf.extend_from_slice(&scrape.own);
-        }
-    }
-
     /// Renders all metrics in the given format, as `/metrics` sends them; `None` when a
     /// writer panicked while holding the inventory or the rendering cache.
+    ///
+    /// Like kube-state-metrics, a scrape should cost little more than copying bytes: the
+    /// backup-center families are rendered once per inventory revision (only the units that
+    /// changed) and shared while nothing changes; only backupscope's own few families are
+    /// rendered every time.
     pub fn scrape(&self, format: Format) -> Option<Scrape> {
         let started = std::time::Instant::now();
         let inventory = self.inventory.read().ok()?;
@@ -231,10 +225,7 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     let gzip = exposition::accepts_gzip(header_str(header::ACCEPT_ENCODING));
     // Rendering is CPU work on a consistent view; keep it off the async workers.
     let rendered = tokio::task::spawn_blocking(move || {
-        let scrape = state.scrape(format).unwrap_or(Scrape {
-            center: Arc::default(),
-            own: Vec::new(),
-        });
+        let scrape = state.scrape(format).unwrap_or_default();
         if gzip {
             let parts = [&scrape.center[..], &scrape.own];
             exposition::gzip(&parts).map(|b| (axum::body::Body::from(b), true))
