@@ -70,6 +70,14 @@ impl<T> PerEngine<T> {
         }
     }
 
+    /// The record (namespace, name) of `engine`, looked up with borrowed strings: no key is
+    /// built (two shared strings would cost two reference-count round trips a lookup).
+    pub fn get_named(&self, engine: Engine, namespace: &str, name: &str) -> Option<&T> {
+        self.get(engine)
+            .get(&(namespace, name) as &dyn PairKey)
+            .map(|r| &**r)
+    }
+
     pub fn len(&self) -> usize {
         self.ack.len() + self.velero.len()
     }
@@ -80,6 +88,51 @@ impl<T> PerEngine<T> {
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.ack.values().chain(self.velero.values()).map(|r| &**r)
+    }
+}
+
+/// A (namespace, name) key as borrowed strings, so that maps keyed by [`NsName`] can be
+/// searched with `&str`s (a tuple of owned strings cannot lend a tuple of `&str`s). Ordered
+/// as `NsName` orders: by namespace, then name, as text.
+trait PairKey {
+    fn pair(&self) -> (&str, &str);
+}
+
+impl PairKey for NsName {
+    fn pair(&self) -> (&str, &str) {
+        (self.0.as_str(), self.1.as_str())
+    }
+}
+
+impl PairKey for (&str, &str) {
+    fn pair(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn PairKey + 'a> for NsName {
+    fn borrow(&self) -> &(dyn PairKey + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn PairKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.pair() == other.pair()
+    }
+}
+
+impl Eq for dyn PairKey + '_ {}
+
+impl PartialOrd for dyn PairKey + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn PairKey + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.pair().cmp(&other.pair())
     }
 }
 
@@ -117,9 +170,15 @@ pub struct TaskIndex {
     pub flagged: BTreeMap<FlaggedId, Flagged>,
     /// Which flagged tasks came, changed or went, and when: a scrape renders those again
     /// instead of walking all flagged tasks.
-    flagged_log: ChangeLog,
+    flagged_log: ChangeLog<FlaggedId>,
+    /// Which (namespace, vault) pairs' counts changed, and when (engines not told apart: the
+    /// count family lists a pair once).
+    counts_log: ChangeLog<NsName>,
     /// Each schedule's runs, in the order the schedule families list them.
     pub runs: BTreeMap<RunId, RunIndex>,
+    /// Which schedules' newest success time or newest outcome changed (or whose runs came or
+    /// went), and when.
+    runs_log: ChangeLog<RunId>,
 }
 
 /// A schedule's identity in the task index: namespace, schedule name ("" for the namespace's
@@ -132,18 +191,27 @@ pub type FlaggedId = (Engine, SharedStr, SharedStr);
 /// The newest changes to a set of keys, as (revision, key) in revision order, up to
 /// [`ChangeLog::CAPACITY`]: enough for the changes between two scrapes, and when more came
 /// than it keeps, a reader walks everything instead (as it would have to anyway).
-#[derive(Debug, Clone, Default)]
-struct ChangeLog {
-    entries: VecDeque<(u64, FlaggedId)>,
+#[derive(Debug, Clone)]
+struct ChangeLog<K> {
+    entries: VecDeque<(u64, K)>,
     /// The revision of the newest change no longer kept: changes since an older revision
     /// cannot be told from the log.
     floor: u64,
 }
 
-impl ChangeLog {
+impl<K> Default for ChangeLog<K> {
+    fn default() -> Self {
+        ChangeLog {
+            entries: VecDeque::new(),
+            floor: 0,
+        }
+    }
+}
+
+impl<K: Ord> ChangeLog<K> {
     const CAPACITY: usize = 16 * 1024;
 
-    fn record(&mut self, revision: u64, key: FlaggedId) {
+    fn record(&mut self, revision: u64, key: K) {
         if self.entries.len() == Self::CAPACITY
             && let Some((dropped, _)) = self.entries.pop_front()
         {
@@ -158,12 +226,12 @@ impl ChangeLog {
 
     /// The keys changed after `revision`, sorted, each once; `None` when the log no longer
     /// reaches back that far.
-    fn since(&self, revision: u64) -> Option<Vec<&FlaggedId>> {
+    fn since(&self, revision: u64) -> Option<Vec<&K>> {
         if revision < self.floor {
             return None;
         }
         let first = self.entries.partition_point(|(r, _)| *r <= revision);
-        let mut keys: Vec<&FlaggedId> = self.entries.range(first..).map(|(_, k)| k).collect();
+        let mut keys: Vec<&K> = self.entries.range(first..).map(|(_, k)| k).collect();
         keys.sort_unstable();
         keys.dedup();
         Some(keys)
@@ -217,6 +285,11 @@ impl RunIndex {
         self.last_success.as_ref().and_then(|(t, _)| *t)
     }
 
+    /// What the schedule families show of the runs: a change to it is logged.
+    fn shown(&self) -> (Option<Timestamp>, Option<Outcome>) {
+        (self.last_success_time(), self.last_outcome)
+    }
+
     fn refresh(&mut self) {
         self.total = self.tasks.len() as u64;
         let last = self.tasks.last_key_value();
@@ -244,6 +317,8 @@ impl TaskIndex {
         self.counts
             .entry((t.namespace.clone(), t.vault.clone(), t.engine))
             .or_default()[t.phase.outcome() as usize] += 1;
+        self.counts_log
+            .record(revision, (t.namespace.clone(), t.vault.clone()));
         if t.phase.is_failure() || t.phase.is_active() {
             let id = (t.engine, t.namespace.clone(), t.name.clone());
             self.flagged_log.record(revision, id.clone());
@@ -256,15 +331,17 @@ impl TaskIndex {
                 },
             );
         }
-        let run = self
-            .runs
-            .entry((t.namespace.clone(), t.schedule.clone(), t.engine))
-            .or_default();
+        let run_key = (t.namespace.clone(), t.schedule.clone(), t.engine);
+        let run = self.runs.entry(run_key.clone()).or_default();
+        let shown = run.shown();
         run.tasks.insert(task_key(t), t.phase.outcome());
         if let Some(success) = success_key(t) {
             run.successes.insert(success);
         }
         run.refresh();
+        if run.shown() != shown {
+            self.runs_log.record(revision, run_key);
+        }
     }
 
     /// Whether two versions of a task sit in the same places of the index: then replacing
@@ -302,6 +379,29 @@ impl TaskIndex {
         self.flagged_log.since(revision)
     }
 
+    /// The revision at which a (namespace, vault) pair's counts last changed.
+    pub fn counts_changed_at(&self) -> u64 {
+        self.counts_log.last()
+    }
+
+    /// The (namespace, vault) pairs whose counts changed after `revision`, sorted; `None`
+    /// when too many changed since to tell.
+    pub fn counts_changed_since(&self, revision: u64) -> Option<Vec<&NsName>> {
+        self.counts_log.since(revision)
+    }
+
+    /// The revision at which what the schedule families show of a schedule's runs last
+    /// changed.
+    pub fn runs_changed_at(&self) -> u64 {
+        self.runs_log.last()
+    }
+
+    /// The schedules (runs present or gone) whose shown runs changed after `revision`,
+    /// sorted; `None` when too many changed since to tell.
+    pub fn runs_changed_since(&self, revision: u64) -> Option<Vec<&RunId>> {
+        self.runs_log.since(revision)
+    }
+
     /// Takes `old` out (at `revision`).
     fn remove(&mut self, old: &BackupTask, revision: u64) {
         let counts_key = (old.namespace.clone(), old.vault.clone(), old.engine);
@@ -311,6 +411,8 @@ impl TaskIndex {
             if c.iter().all(|n| *n == 0) {
                 self.counts.remove(&counts_key);
             }
+            self.counts_log
+                .record(revision, (old.namespace.clone(), old.vault.clone()));
         }
         let id = (old.engine, old.namespace.clone(), old.name.clone());
         if self.flagged.remove(&id).is_some() {
@@ -320,14 +422,20 @@ impl TaskIndex {
         let Some(run) = self.runs.get_mut(&run_key) else {
             return;
         };
+        let shown = run.shown();
         run.tasks.remove(&task_key(old));
         if let Some(success) = success_key(old) {
             run.successes.remove(&success);
         }
-        if run.tasks.is_empty() {
+        let changed = if run.tasks.is_empty() {
             self.runs.remove(&run_key);
+            true
         } else {
             run.refresh();
+            run.shown() != shown
+        };
+        if changed {
+            self.runs_log.record(revision, run_key);
         }
     }
 }
@@ -860,7 +968,16 @@ mod tests {
         ];
         let mut rng = Lcg(7);
         let mut inv = Inventory::new();
-        let mut before = (inv.revision(), inv.task_index.flagged.clone());
+        let snapshot = |inv: &Inventory| {
+            let index = &inv.task_index;
+            (
+                inv.revision(),
+                index.flagged.clone(),
+                index.counts.clone(),
+                index.runs.clone(),
+            )
+        };
+        let mut before = snapshot(&inv);
         for step in 0..5_000 {
             let name = format!("task-{}", rng.next(60));
             let engine_ack = rng.next(4) == 0;
@@ -926,7 +1043,31 @@ mod tests {
                         "step {step}: {id:?} not logged"
                     );
                 }
-                before = (inv.revision(), now.clone());
+                // Likewise every (namespace, vault) whose counts changed in any engine, and
+                // every schedule whose shown runs did.
+                let since = inv.task_index.counts_changed_since(before.0).expect("kept");
+                let now = &inv.task_index.counts;
+                for (ns, vault, engine) in before.2.keys().chain(now.keys()) {
+                    let key = (ns.clone(), vault.clone(), *engine);
+                    if before.2.get(&key) != now.get(&key) {
+                        let pair = (ns.clone(), vault.clone());
+                        assert!(
+                            since.binary_search(&&pair).is_ok(),
+                            "step {step}: counts of {pair:?} not logged"
+                        );
+                    }
+                }
+                let since = inv.task_index.runs_changed_since(before.0).expect("kept");
+                let now = &inv.task_index.runs;
+                for id in before.3.keys().chain(now.keys()) {
+                    if before.3.get(id).map(RunIndex::shown) != now.get(id).map(RunIndex::shown) {
+                        assert!(
+                            since.binary_search(&id).is_ok(),
+                            "step {step}: runs of {id:?} not logged"
+                        );
+                    }
+                }
+                before = snapshot(&inv);
             }
         }
     }
@@ -941,16 +1082,24 @@ mod tests {
                 SharedStr::from(format!("t{i}").as_str()),
             )
         };
-        for revision in 1..=ChangeLog::CAPACITY as u64 + 10 {
+        for revision in 1..=ChangeLog::<FlaggedId>::CAPACITY as u64 + 10 {
             log.record(revision, id(revision as usize % 3));
         }
-        assert_eq!(log.last(), ChangeLog::CAPACITY as u64 + 10);
+        assert_eq!(log.last(), ChangeLog::<FlaggedId>::CAPACITY as u64 + 10);
         // The ten oldest changes were dropped: changes since revision 9 are unknown.
         assert_eq!(log.since(9), None);
         assert_eq!(log.since(10).map(|k| k.len()), Some(3));
-        let recent = log.since(ChangeLog::CAPACITY as u64 + 9).expect("kept");
-        assert_eq!(recent, vec![&id((ChangeLog::CAPACITY + 10) % 3)]);
-        assert_eq!(log.since(ChangeLog::CAPACITY as u64 + 10), Some(vec![]));
+        let recent = log
+            .since(ChangeLog::<FlaggedId>::CAPACITY as u64 + 9)
+            .expect("kept");
+        assert_eq!(
+            recent,
+            vec![&id((ChangeLog::<FlaggedId>::CAPACITY + 10) % 3)]
+        );
+        assert_eq!(
+            log.since(ChangeLog::<FlaggedId>::CAPACITY as u64 + 10),
+            Some(vec![])
+        );
     }
 
     #[test]

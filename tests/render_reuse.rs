@@ -381,3 +381,40 @@ fn every_input_of_a_failed_task_is_noticed() {
         );
     }
 }
+
+#[test]
+fn one_task_change_splices_every_family_it_touches() {
+    let now = NOW.parse().expect("timestamp");
+    let collector = Collector::new(CollectOptions::default());
+    let mut rng = Lcg(5);
+    let mut inv = Inventory::new();
+    for _ in 0..300 {
+        change(&mut inv, &mut rng);
+    }
+    let mut previous = Previous::default();
+    reusing(
+        &collector,
+        &BackupCenter::new(&inv, now),
+        Format::Prometheus004,
+        &mut previous,
+    );
+    // A new failed run of a schedule: its vault's counts, the three flagged-task families
+    // and the schedule's two run families change, each by one unit.
+    let mut b = mk_scheduled_backup("velero", "s1", "v1", "Failed", "2026-11-24T23:00:00Z");
+    b["metadata"]["name"] = json!("s1-newest");
+    apply(&mut inv, b);
+    let center = BackupCenter::new(&inv, now);
+    let reused = reusing(&collector, &center, Format::Prometheus004, &mut previous);
+    assert_eq!(
+        previous.body,
+        cold(&collector, &center, Format::Prometheus004)
+    );
+    assert_eq!(
+        reused.spliced, 6,
+        "counts, failed info, completion, start, last success, last phase: {reused:?}"
+    );
+    assert!(
+        reused.rendered <= 4,
+        "only the changed units render: {reused:?}"
+    );
+}

@@ -7,7 +7,7 @@
 use crate::dialect::ack;
 use crate::inventory::{Flagged, FlaggedId, Inventory, RunId, RunIndex};
 use crate::model::{
-    BackupTask, Engine, Outcome, RestoreTask, Schedule, Timestamp, Vault, WarningEvent,
+    BackupTask, Engine, Outcome, RestoreTask, Schedule, SharedStr, Timestamp, Vault, WarningEvent,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -24,9 +24,6 @@ pub struct BackupCenter<'a> {
     ack_namespaces: BTreeSet<&'a str>,
     /// `--engine`: look at one backup system only.
     only: Option<Engine>,
-    /// Vaults in view by (namespace, name): every task asks for its vault, and a scan of the
-    /// vaults per task was quadratic at fleet scale (4.7 s a render at 1M tasks).
-    vault_index: HashMap<(&'a str, &'a str), &'a Vault>,
 }
 
 /// A backup task with the velero twin that adds detail to it on ACK.
@@ -84,22 +81,12 @@ impl<'a> BackupCenter<'a> {
         if only == Some(Engine::Velero) {
             ack_namespaces.clear();
         }
-        let mut center = BackupCenter {
+        BackupCenter {
             inventory,
             now,
             ack_namespaces,
             only,
-            vault_index: HashMap::new(),
-        };
-        let mut index = HashMap::with_capacity(inventory.vaults.len());
-        // The first in view order wins, as a scan of `vaults()` would find it.
-        for v in center.vaults() {
-            index
-                .entry((v.namespace.as_str(), v.name.as_str()))
-                .or_insert(v);
         }
-        center.vault_index = index;
-        center
     }
 
     /// What decides which objects are in view besides the objects themselves (the ACK
@@ -258,6 +245,14 @@ impl<'a> BackupCenter<'a> {
             .filter(|((ns, _, engine), _)| !self.is_mirror(*engine, ns))
     }
 
+    /// One schedule's runs, when in view.
+    pub fn run_of(&self, id: &RunId) -> Option<&'a RunIndex> {
+        if self.is_mirror(id.2, &id.0) {
+            return None;
+        }
+        self.inventory.task_index.runs.get(id)
+    }
+
     /// Task counts per (namespace, vault) and outcome (index `Outcome as usize`), twins
     /// excluded, from the inventory's task index.
     pub fn task_counts(&self) -> HashMap<(&'a str, &'a str), [u64; Outcome::ALL.len()]> {
@@ -287,6 +282,29 @@ impl<'a> BackupCenter<'a> {
             }
             Some((key, total))
         })
+    }
+
+    /// One (namespace, vault) pair's entry of [`Self::sorted_task_counts`]; `None` when no
+    /// task in view names the pair.
+    pub fn task_counts_of(
+        &self,
+        namespace: &SharedStr,
+        vault: &SharedStr,
+    ) -> Option<[u64; Outcome::ALL.len()]> {
+        let counts = &self.inventory.task_index.counts;
+        let mut total: Option<[u64; Outcome::ALL.len()]> = None;
+        for engine in [Engine::Ack, Engine::Velero] {
+            if self.is_mirror(engine, namespace) {
+                continue;
+            }
+            if let Some(c) = counts.get(&(namespace.clone(), vault.clone(), engine)) {
+                let total = total.get_or_insert_default();
+                for (t, n) in total.iter_mut().zip(c) {
+                    *t += n;
+                }
+            }
+        }
+        total
     }
 
     /// Failed and unfinished tasks (the ones with per-task series), twins excluded.

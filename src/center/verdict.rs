@@ -121,7 +121,13 @@ pub fn severity_of_word(word: &str) -> Option<Severity> {
 impl<'a> BackupCenter<'a> {
     /// The vault `name` in `namespace` (vaults of one name in two namespaces stay apart).
     pub fn vault_in(&self, namespace: &str, name: &str) -> Option<&'a Vault> {
-        self.vault_index.get(&(namespace, name)).copied()
+        // Looked up where the inventory keeps them, the first in view order (ACK's, then
+        // Velero's) winning as a scan of `vaults()` would: an index built per view cost a
+        // tenth of a scrape after a change, and a scan per task was quadratic at fleet scale.
+        [Engine::Ack, Engine::Velero]
+            .into_iter()
+            .filter(|e| !self.is_mirror(*e, namespace))
+            .find_map(|e| self.inventory.vaults.get_named(e, namespace, name))
     }
 
     /// The vault a task writes to, when it exists; `None` for a task naming none or one that

@@ -9,7 +9,7 @@ use super::sink::MetricSink;
 use super::units::{Key, NEVER, Reuse, Stamp, Text, Units};
 use crate::center::BackupCenter;
 use crate::center::order::by_name_order;
-use crate::inventory::{Flagged, FlaggedId};
+use crate::inventory::{Flagged, FlaggedId, RunId, RunIndex};
 use crate::model::{
     BackupTask, ComponentStatus, ContainerSpec, Engine, Outcome, PodPhase, Resources,
     SchedulePhase, Timestamp, VaultPhase,
@@ -690,10 +690,21 @@ fn vaults<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
 // A vault's counts unit is stamped with whether the vault exists and its count per outcome.
 const _: () = assert!(Outcome::ALL.len() < 6);
 
-fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
-    // Counts come from the inventory's index; per-task detail only for the flagged few.
-    // Every vault in view (a vault without tasks counts 0) and every vault tasks name, in
-    // order: the sorted vaults merged with the sorted counts, nothing looked up.
+/// The revision the previous rendering of the family just started was made at, when of its
+/// whole stamp only the last part (a change log's revision) moved since: then the family is
+/// spliced with the changes that log names after it.
+fn log_revision<S: MetricSink>(out: &Counting<S>, whole: Stamp) -> Option<u64> {
+    out.previous_stamp()
+        .filter(|previous| previous[..2] == whole[..2])
+        .map(|previous| previous[2])
+}
+
+/// Every vault in view (a vault without tasks counts 0) and every vault tasks name, in
+/// order, with whether the vault exists and its task counts: the sorted vaults merged with
+/// the sorted counts, nothing looked up.
+fn vault_counts<'a>(
+    center: &'a BackupCenter,
+) -> impl Iterator<Item = ((&'a str, &'a str), bool, [u64; Outcome::ALL.len()])> {
     let mut vaults = by_name_order(
         || center.vaults(),
         |v| (v.namespace.as_str(), v.name.as_str(), v.engine),
@@ -701,7 +712,7 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     .map(|v| (v.namespace.as_str(), v.name.as_str()))
     .peekable();
     let mut counts = center.sorted_task_counts().peekable();
-    let merged = std::iter::from_fn(|| {
+    std::iter::from_fn(move || {
         let next_vault = vaults.peek().copied();
         let next_count = counts.peek().map(|(k, _)| *k);
         let key = match (next_vault, next_count) {
@@ -715,27 +726,68 @@ fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
         }
         let by_outcome = counts.next_if(|(k, _)| *k == key).map(|(_, c)| c);
         Some((key, exists, by_outcome.unwrap_or_default()))
+    })
+}
+
+/// One vault's unit of the count family. The whole input is a few numbers: they are the stamp.
+fn vault_counts_unit<S: MetricSink>(
+    out: &mut Counting<S>,
+    (ns, vault): (&str, &str),
+    exists: bool,
+    by_outcome: [u64; Outcome::ALL.len()],
+) {
+    let mut parts = [0; 6];
+    parts[0] = u64::from(exists);
+    parts[1..=Outcome::ALL.len()].copy_from_slice(&by_outcome);
+    out.unit(by_pair(ns, vault), packed(&parts), |out| {
+        for outcome in Outcome::ALL {
+            out.sample(
+                &f::BACKUPS,
+                [ns, vault, flag(exists), outcome.as_str()],
+                by_outcome[*outcome as usize] as f64,
+            );
+        }
     });
+}
+
+fn tasks<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
+    // Counts come from the inventory's index; per-task detail only for the flagged few. A
+    // vault's counts unit reads its counts (logged per change) and whether the vault exists;
+    // the family as a whole changes when counts, a vault or the view do.
+    let inv = center.inventory;
+    let index = &inv.task_index;
+    let whole = stamp(&[
+        inv.vaults_changed_at(),
+        center.view_stamp(),
+        index.counts_changed_at(),
+    ]);
     out.family(&f::BACKUPS);
-    for ((ns, vault), exists, by_outcome) in merged {
-        // The whole input is a few numbers: they are the stamp.
-        let mut parts = [0; 6];
-        parts[0] = u64::from(exists);
-        parts[1..=Outcome::ALL.len()].copy_from_slice(&by_outcome);
-        out.unit(by_pair(ns, vault), packed(&parts), |out| {
-            for outcome in Outcome::ALL {
-                out.sample(
-                    &f::BACKUPS,
-                    [ns, vault, flag(exists), outcome.as_str()],
-                    by_outcome[*outcome as usize] as f64,
-                );
+    if !out.whole_family(whole) {
+        match log_revision(out, whole).and_then(|r| index.counts_changed_since(r)) {
+            Some(pairs) if out.splice() => {
+                for (ns, vault) in pairs {
+                    let seen = center.vault_in(ns, vault).is_some();
+                    match center.task_counts_of(ns, vault) {
+                        counts if seen || counts.is_some() => vault_counts_unit(
+                            out,
+                            (ns, vault),
+                            seen && !vault.is_empty(),
+                            counts.unwrap_or_default(),
+                        ),
+                        _ => out.gone(by_pair(ns, vault)),
+                    }
+                }
             }
-        });
+            _ => {
+                for (pair, exists, by_outcome) in vault_counts(center) {
+                    vault_counts_unit(out, pair, exists, by_outcome);
+                }
+            }
+        }
     }
     // A flagged task's series read the task, its twin, its events and PodVolumeBackups (the
     // index stamps when any of those changed) and whether its vault exists; the families as a
     // whole change when a flagged task, a vault or the view does.
-    let inv = center.inventory;
     let whole = stamp(&[
         inv.vaults_changed_at(),
         center.view_stamp(),
@@ -875,9 +927,8 @@ fn flagged_family<'a, S: MetricSink, const N: usize>(
     if out.whole_family(whole) {
         return;
     }
-    let changed = match out.previous_stamp() {
-        Some(previous) if previous[..2] == whole[..2] => {
-            let revision = previous[2];
+    let changed = match log_revision(out, whole) {
+        Some(revision) => {
             if since.as_ref().is_none_or(|(r, _)| *r != revision) {
                 let index = &center.inventory.task_index;
                 let visits = index.flagged_changed_since(revision).map(|keys| {
@@ -889,7 +940,7 @@ fn flagged_family<'a, S: MetricSink, const N: usize>(
             }
             since.as_ref().and_then(|(_, visits)| visits.as_ref())
         }
-        _ => None,
+        None => None,
     };
     match changed {
         Some(visits) if out.splice() => {
@@ -969,44 +1020,97 @@ fn schedules<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
             }
         }
     }
-    // A schedule that failed validation has no RPO: it is not meant to run.
-    let cannot_run: HashSet<(Engine, &str, &str)> = center
-        .schedules()
-        .filter(|s| !center.schedule_can_run(s))
-        .map(|s| (s.engine, s.namespace.as_str(), s.name.as_str()))
-        .collect();
-    // Every schedule and the manual pseudo-schedule "" of each namespace, in order.
-    let runs = || {
-        center.run_index().filter(|((ns, name, engine), _)| {
-            cannot_run.is_empty() || !cannot_run.contains(&(*engine, ns.as_str(), name.as_str()))
-        })
-    };
-    // The runs' series are one time or one outcome each: those are the stamps.
-    out.family(&f::SCHEDULE_LAST_SUCCESS);
-    for ((ns, name, engine), r) in runs() {
-        if let Some(t) = r.last_success_time() {
-            out.unit(by_name(ns, name, *engine), stamp(&[time_part(t)]), |out| {
-                out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t));
-            });
-        }
+    // The runs' series are one time or one outcome each: those are the stamps. The families
+    // as a whole change when what they show of a schedule's runs (logged per change), a
+    // schedule (one that failed validation has no RPO: it is not meant to run) or the view
+    // does.
+    let whole = stamp(&[
+        center.inventory.schedules_changed_at(),
+        center.view_stamp(),
+        center.inventory.task_index.runs_changed_at(),
+    ]);
+    runs_family(
+        center,
+        out,
+        &f::SCHEDULE_LAST_SUCCESS,
+        whole,
+        RunIndex::last_success_time,
+        |t| stamp(&[time_part(t)]),
+        |out, ns, name, t| out.sample(&f::SCHEDULE_LAST_SUCCESS, [ns, name], seconds(t)),
+    );
+    runs_family(
+        center,
+        out,
+        &f::SCHEDULE_LAST_BACKUP_PHASE,
+        whole,
+        |r| r.last_outcome,
+        |outcome| stamp(&[outcome as u64]),
+        |out, ns, name, outcome| {
+            out.states(
+                &f::SCHEDULE_LAST_BACKUP_PHASE,
+                [ns, name, ""],
+                Outcome::NAMES,
+                outcome.as_str(),
+            );
+        },
+    );
+}
+
+/// A family with one unit per schedule (and manual pseudo-schedule "" per namespace) whose
+/// runs show `shown`, stamped as a whole with `whole` (the schedules', the view's and the runs
+/// log's revisions). When only runs changed since the previous rendering, just the schedules
+/// the runs log names are visited and the rest is spliced in from that rendering.
+fn runs_family<S: MetricSink, const N: usize, V: Copy>(
+    center: &BackupCenter,
+    out: &mut Counting<S>,
+    family: &Declared<N>,
+    whole: Stamp,
+    shown: impl Fn(&RunIndex) -> Option<V>,
+    stamp_of: impl Fn(V) -> Stamp,
+    render: impl Fn(&mut Counting<S>, &str, &str, V),
+) {
+    out.family(family);
+    if out.whole_family(whole) {
+        return;
     }
-    out.family(&f::SCHEDULE_LAST_BACKUP_PHASE);
-    for ((ns, name, engine), r) in runs() {
-        let Some(outcome) = r.last_outcome else {
-            continue;
-        };
-        out.unit(
-            by_name(ns, name, *engine),
-            stamp(&[outcome as u64]),
-            |out| {
-                out.states(
-                    &f::SCHEDULE_LAST_BACKUP_PHASE,
-                    [ns, name, ""],
-                    Outcome::NAMES,
-                    outcome.as_str(),
-                );
-            },
-        );
+    let unit = |out: &mut Counting<S>, (ns, name, engine): &RunId, v: V| {
+        out.unit(by_name(ns, name, *engine), stamp_of(v), |out| {
+            render(out, ns, name, v);
+        });
+    };
+    let index = &center.inventory.task_index;
+    match log_revision(out, whole).and_then(|r| index.runs_changed_since(r)) {
+        Some(ids) if out.splice() => {
+            let schedules = &center.inventory.schedules;
+            for id in ids {
+                let (ns, name, engine) = id;
+                let can_run = || {
+                    schedules
+                        .get_named(*engine, ns, name)
+                        .is_none_or(|s| center.schedule_can_run(s))
+                };
+                match center.run_of(id).filter(|_| can_run()).and_then(&shown) {
+                    Some(v) => unit(out, id, v),
+                    None => out.gone(by_name(ns, name, *engine)),
+                }
+            }
+        }
+        _ => {
+            let cannot_run: HashSet<(Engine, &str, &str)> = center
+                .schedules()
+                .filter(|s| !center.schedule_can_run(s))
+                .map(|s| (s.engine, s.namespace.as_str(), s.name.as_str()))
+                .collect();
+            let runs = center.run_index().filter(|((ns, name, engine), _)| {
+                cannot_run.is_empty()
+                    || !cannot_run.contains(&(*engine, ns.as_str(), name.as_str()))
+            });
+            for (id, r) in runs {
+                if let Some(v) = shown(r) {
+                    unit(out, id, v);
+                }
+            }
+        }
     }
 }
 

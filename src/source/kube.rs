@@ -587,8 +587,10 @@ pub async fn list_all(
     let mut out = Vec::new();
     for (i, t) in targets.iter().enumerate() {
         let mut objects = Vec::new();
-        let listed = reflector::list_pages(client, t, page_size, |page| {
-            objects.extend(page.into_iter().map(|o| (i, o)));
+        let listed = reflector::list_pages(client, t, page_size, |listed| {
+            if let reflector::Listed::Object(o) = listed {
+                objects.push((i, o));
+            }
         })
         .await;
         match listed {

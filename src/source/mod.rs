@@ -3,5 +3,6 @@
 
 pub mod health;
 pub mod kube;
+mod page;
 mod reflector;
 pub mod snapshot;

@@ -6,16 +6,17 @@
 //! established watch marks the source up, a failed request marks it down with the reason.
 //!
 //! Objects are decoded straight into `serde_json::Value` (the dialects' input): no detour
-//! through typed objects. A list is applied page by page, so a relist never holds the whole
-//! collection, then everything the list did not contain is removed: no ghosts after a 410.
+//! through typed objects, and a list page one object at a time (`page.rs`). A list is applied
+//! page by page, so a relist never holds the whole collection, then everything the list did
+//! not contain is removed: no ghosts after a 410.
 
 use super::health::SourceHealth;
 use super::kube::{Change, Target, describe_error};
 use crate::inventory::Inventory;
-use futures::{AsyncBufRead, AsyncBufReadExt, FutureExt, StreamExt};
+use futures::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, FutureExt, StreamExt};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
 use kube::Client;
 use kube::api::{ListParams, WatchEvent, WatchParams};
-use kube::core::ObjectList;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
@@ -157,13 +158,22 @@ fn list_params(t: &Target, page_size: u32) -> ListParams {
     params
 }
 
-/// Lists a target page by page, handing each page's objects (type filled in) to `page`.
-/// Returns the list's resourceVersion.
+/// What a list hands over as it reads.
+pub(super) enum Listed {
+    /// An object (type filled in), as soon as it is decoded.
+    Object(Value),
+    /// Every object of the page before this was handed over. The objects of a page that fails
+    /// half-way come without it: they must be dropped, as the list fails.
+    PageEnd,
+}
+
+/// Lists a target page by page, handing each object (type filled in) to `listed` as it is
+/// decoded. Returns the list's resourceVersion.
 pub async fn list_pages(
     client: &Client,
     t: &Target,
     page_size: u32,
-    mut page: impl FnMut(Vec<Value>),
+    mut listed: impl FnMut(Listed),
 ) -> Result<String, (kube::Error, bool)> {
     let params = list_params(t, page_size);
     let mut continue_token: Option<String> = None;
@@ -187,14 +197,13 @@ pub async fn list_pages(
             .list(&page_params)
             .map_err(|e| (kube::Error::BuildRequest(e), false))?;
         request.extensions_mut().insert("list");
-        let list: ObjectList<Value> = client
-            .request(request)
+        let meta = list_page(client, request, &mut |o| listed(Listed::Object(t.typed(o))))
             .await
             .map_err(|e| (e, continue_token.is_some()))?;
-        page(list.items.into_iter().map(|o| t.typed(o)).collect());
-        continue_token = list.metadata.continue_.filter(|c| !c.is_empty());
+        listed(Listed::PageEnd);
+        continue_token = meta.continue_.filter(|c| !c.is_empty());
         let Some(token) = &continue_token else {
-            return Ok(list.metadata.resource_version.unwrap_or_default());
+            return Ok(meta.resource_version.unwrap_or_default());
         };
         if !tokens_seen.insert(token_hash(token)) {
             let e = EndlessList(format!(
@@ -203,6 +212,29 @@ pub async fn list_pages(
             ));
             return Err((kube::Error::Service(Box::new(e)), true));
         }
+    }
+}
+
+/// Reads one page and decodes it object by object (`page::decode`).
+async fn list_page(
+    client: &Client,
+    request: hyper::Request<Vec<u8>>,
+    object: &mut impl FnMut(Value),
+) -> Result<ListMeta, kube::Error> {
+    let mut body = Vec::new();
+    let mut stream = std::pin::pin!(client.request_stream(request).await?);
+    stream.read_to_end(&mut body).await.map_err(body_error)?;
+    super::page::decode(&body, object).map_err(kube::Error::SerdeError)
+}
+
+/// The client's own error (a stalled body, a reset connection) out of the reader that wraps
+/// it, so a failed read is reported as a whole-body read would report it.
+fn body_error(e: std::io::Error) -> kube::Error {
+    match e.into_inner() {
+        Some(inner) => inner
+            .downcast::<kube::Error>()
+            .map_or_else(kube::Error::Service, |e| *e),
+        None => kube::Error::Service("the list response could not be read".into()),
     }
 }
 
@@ -221,30 +253,26 @@ async fn relist(
 ) -> Result<String, ListError> {
     // Names suffice: every object of a target has the target's kind and namespace.
     let mut seen: HashSet<String> = HashSet::new();
-    let listed = list_pages(client, t, page_size, |objects| {
-        health.events(&t.source, objects.len() as u64);
-        let changes: Vec<_> = objects.iter().filter_map(|o| t.change(o)).collect();
-        if let Ok(mut inv) = inventory.write() {
-            for change in changes {
-                seen.insert(change.apply(&mut inv).name);
+    // Reused for every page, as the watch reuses its batch.
+    let mut changes: Vec<Change> = Vec::new();
+    let mut objects = 0;
+    let listed = list_pages(client, t, page_size, |listed| match listed {
+        Listed::Object(o) => {
+            objects += 1;
+            changes.extend(t.change(&o));
+        }
+        Listed::PageEnd => {
+            health.events(&t.source, std::mem::take(&mut objects));
+            if let Ok(mut inv) = inventory.write() {
+                for change in changes.drain(..) {
+                    seen.insert(change.apply(&mut inv).name);
+                }
             }
+            changes.clear();
         }
     })
     .await;
-    let version = match listed {
-        Ok(v) if !v.is_empty() => v,
-        Ok(_) => {
-            return Err(ListError::Failed(format!(
-                "listing {} returned no resourceVersion",
-                t.source
-            )));
-        }
-        Err((kube::Error::Api(status), true)) if status.code == 410 => {
-            tracing::debug!(source = %t.source, "list continuation expired; listing again");
-            return Err(ListError::Gone);
-        }
-        Err((e, _)) => return Err(ListError::Failed(describe_error(t, &e))),
-    };
+    let version = list_outcome(t, listed)?;
     if let Ok(mut inv) = inventory.write() {
         for key in inv.keys(t.kind, t.engine) {
             if key.namespace == t.namespace && !seen.contains(&key.name) {
@@ -253,6 +281,26 @@ async fn relist(
         }
     }
     Ok(version)
+}
+
+/// What a finished list means for the loop: the version to watch from, a list to start
+/// again (its continue token expired), or a failure described for the user.
+fn list_outcome(
+    t: &Target,
+    listed: Result<String, (kube::Error, bool)>,
+) -> Result<String, ListError> {
+    match listed {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => Err(ListError::Failed(format!(
+            "listing {} returned no resourceVersion",
+            t.source
+        ))),
+        Err((kube::Error::Api(status), true)) if status.code == 410 => {
+            tracing::debug!(source = %t.source, "list continuation expired; listing again");
+            Err(ListError::Gone)
+        }
+        Err((e, _)) => Err(ListError::Failed(describe_error(t, &e))),
+    }
 }
 
 /// Watches from `version` until the stream ends; returns how it ended and how many events
@@ -395,4 +443,157 @@ fn resource_version(obj: &Value) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Engine, RecordKind};
+    use kube::api::ApiResource;
+    use kube::core::GroupVersionKind;
+    use serde_json::json;
+    use testapiserver::{ResourceType, TestApiServer};
+
+    const SOURCE: &str = "velero/backups";
+
+    fn backup(name: &str) -> Value {
+        json!({"apiVersion": "velero.io/v1", "kind": "Backup",
+               "metadata": {"name": name, "namespace": "velero",
+                            "managedFields": [{"manager": "velero"}]},
+               "spec": {"storageLocation": "default"},
+               "status": {"phase": "Completed"}})
+    }
+
+    /// A server holding `objects` as Velero Backups, a client of it, and the target of them.
+    async fn cluster(objects: impl IntoIterator<Item = Value>) -> (TestApiServer, Client, Target) {
+        let server = TestApiServer::start()
+            .await
+            .expect("start the test API server");
+        server.register(ResourceType::new(
+            "velero.io",
+            "v1",
+            "Backup",
+            "backups",
+            true,
+        ));
+        for obj in objects {
+            server.apply(obj).expect("store an object");
+        }
+        let kubeconfig =
+            kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml("t")).expect("kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+            .await
+            .expect("config");
+        let client =
+            super::super::kube::bounded_client(config, Duration::from_secs(10)).expect("client");
+        let target = Target {
+            source: SOURCE.into(),
+            resource: ApiResource::from_gvk_with_plural(
+                &GroupVersionKind::gvk("velero.io", "v1", "Backup"),
+                "backups",
+            ),
+            namespace: "velero".into(),
+            labels: None,
+            fields: None,
+            kind: RecordKind::Backup,
+            engine: Some(Engine::Velero),
+        };
+        (server, client, target)
+    }
+
+    fn names(inv: &Inventory) -> Vec<String> {
+        let mut names: Vec<_> = inv
+            .keys(RecordKind::Backup, Some(Engine::Velero))
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Pages of 7 over 23 objects, some of them unreadable: what can be read is applied, the
+    /// rest is skipped without failing the list, and an object the list no longer holds goes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_relist_over_several_pages_skips_unreadable_objects_and_removes_ghosts() {
+        let mut objects: Vec<Value> = (0..20).map(|i| backup(&format!("b-{i:02}"))).collect();
+        let mut broken = backup("broken-status");
+        broken["status"] = json!("not an object");
+        objects.push(broken);
+        let mut broken = backup("broken-spec");
+        broken["spec"] = json!([1, 2, {"storageLocation": 5}]);
+        objects.push(broken);
+        let mut broken = backup("broken-labels");
+        broken["metadata"]["labels"] = json!("x");
+        objects.push(broken);
+        let (server, client, t) = cluster(objects).await;
+
+        let inventory = RwLock::new(Inventory::new());
+        let ghost = t.change(&backup("ghost")).expect("a readable object");
+        ghost.apply(&mut inventory.write().expect("lock"));
+        let health = SourceHealth::new();
+        health.register(SOURCE);
+
+        let version = match relist(&client, &t, 7, &inventory, &health).await {
+            Ok(v) => v,
+            Err(ListError::Gone) => panic!("the list expired"),
+            Err(ListError::Failed(e)) => panic!("the list failed: {e}"),
+        };
+        assert_eq!(version, server.current_resource_version().to_string());
+        assert_eq!(health.snapshot()[SOURCE].events, 23, "every item counted");
+        assert_eq!(
+            server.stats().requests("list"),
+            4,
+            "23 objects in pages of 7"
+        );
+
+        // What the one-shot path (every object mapped alone) makes of the server's objects.
+        let mut want = Inventory::new();
+        for obj in server.list_objects("velero.io/v1", "Backup") {
+            if let Some(change) = t.change(&t.typed(obj)) {
+                change.apply(&mut want);
+            }
+        }
+        let held = names(&inventory.read().expect("lock"));
+        assert_eq!(held, names(&want));
+        assert!(!held.contains(&"ghost".to_string()));
+        assert!(held.contains(&"b-19".to_string()));
+        server.shutdown().await;
+    }
+
+    /// A continue token that expires between pages (a compaction while the list is read) is
+    /// a 410 on a continuation, which `relist` turns into "list again", not into a failure.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_continuation_that_expires_is_told_apart() {
+        let (server, client, t) = cluster((0..20).map(|i| backup(&format!("b-{i:02}")))).await;
+        let (mut objects, mut pages) = (0, 0);
+        let listed = list_pages(&client, &t, 7, |listed| match listed {
+            Listed::Object(o) => {
+                assert!(o["metadata"].get("managedFields").is_none());
+                objects += 1;
+            }
+            Listed::PageEnd => {
+                pages += 1;
+                server.apply(backup("new")).expect("store an object");
+                server.compact();
+            }
+        })
+        .await;
+        assert_eq!((objects, pages), (7, 1));
+        match list_outcome(&t, listed) {
+            Err(ListError::Gone) => {}
+            Err(ListError::Failed(e)) => panic!("the expiry read as a failure: {e}"),
+            Ok(v) => panic!("the list ended at version {v}"),
+        }
+        // The same 410 on a first page is a failure: there is no token to have expired.
+        let first = Err((
+            kube::Error::Api(Box::new(
+                kube::core::Status::failure("gone", "Expired").with_code(410),
+            )),
+            false,
+        ));
+        assert!(
+            matches!(list_outcome(&t, first), Err(ListError::Failed(e)) if e.contains("HTTP 410"))
+        );
+        server.shutdown().await;
+    }
 }
