@@ -7,7 +7,7 @@
 
 use crate::center::{Graded, Severity};
 use crate::dialect::components::COMPONENTS;
-use crate::metrics::contract::{ContractError, Declared, Matcher};
+use crate::metrics::contract::{CLUSTER_LABEL, ContractError, Declared, Matcher};
 use crate::metrics::families as f;
 use crate::model::{ComponentStatus, Outcome, TaskPhase, VaultPhase, WorkloadKind};
 use serde::Serialize;
@@ -127,6 +127,14 @@ fn labels<const N: usize>(family: &Declared<N>, names: &[&str]) -> Result<String
     Ok(checked?.join(", "))
 }
 
+/// `cluster, namespace, backuplocation` for `on (...)`: the object's labels, checked, after the
+/// fleet's cluster label. Rules evaluated centrally (Thanos Ruler, Mimir ruler, vmalert) see
+/// the same vault name in several clusters; without `cluster` those joins turn many-to-many and
+/// the rule fails. On one cluster neither side has the label, and empty matches empty.
+fn on<const N: usize>(family: &Declared<N>, names: &[&str]) -> Result<String, ContractError> {
+    Ok(format!("{CLUSTER_LABEL}, {}", labels(family, names)?))
+}
+
 /// A regular expression that matches exactly these label values.
 fn any_of<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
     values.into_iter().collect::<Vec<_>>().join("|")
@@ -233,7 +241,7 @@ impl Builder<'_> {
         let expr = format!(
             "({} == 1) * on ({}) group_left ({}) {}",
             phase.select(&[Matcher::eq("phase", VaultPhase::Unavailable.as_str())])?,
-            labels(phase, &["namespace", "backuplocation"])?,
+            on(phase, &["namespace", "backuplocation"])?,
             labels(info, &["provider", "bucket", "prefix"])?,
             info.select(&[])?
         );
@@ -266,7 +274,7 @@ impl Builder<'_> {
         let expr = format!(
             "({} == 0) * on ({}) group_left ({}) {}",
             success.select(&[])?,
-            labels(success, &["namespace", "backuplocation"])?,
+            on(success, &["namespace", "backuplocation"])?,
             labels(error, &["reason", "code"])?,
             error.select(&[])?
         );
@@ -326,7 +334,7 @@ impl Builder<'_> {
         let interval = &f::SCHEDULE_INTERVAL;
         let info = &f::SCHEDULE_INFO;
         let last = &f::SCHEDULE_LAST_BACKUP_PHASE;
-        let on = labels(interval, &["namespace", "schedule"])?;
+        let on = on(interval, &["namespace", "schedule"])?;
         let running = info.select(&[Matcher::eq("paused", "false")])?;
         let overdue = format!(
             "(time() - {}) > on ({on}) ({} * {}) and on ({on}) {running}",
@@ -419,7 +427,7 @@ impl Builder<'_> {
         threshold: &str,
     ) -> Result<String, ContractError> {
         let term = &f::COMPONENT_POD_LAST_TERMINATION;
-        let on = labels(
+        let on = on(
             &f::COMPONENT_POD_RESTARTS,
             &["namespace", "component", "pod", "container"],
         )?;

@@ -7,15 +7,10 @@ use super::model::{
     Variable,
 };
 use crate::center::{Graded, Severity};
+pub use crate::metrics::contract::CLUSTER_LABEL;
 use crate::metrics::contract::{ContractError, Declared, Matcher};
 use crate::metrics::families::{BACKUPLOCATION, BACKUPS, NAMESPACE};
 use serde_json::{Value, json};
-
-/// The label that tells clusters apart in a fleet's Prometheus, Thanos or Mimir (DESIGN.md
-/// §8). backupscope never sets it: each instance's `external_labels` (or the remote-write
-/// relabelling) does. A matcher `cluster=~".*"` also matches series without the label, so the
-/// same dashboards work on a single-cluster Prometheus.
-pub const CLUSTER_LABEL: &str = "cluster";
 
 /// Labels Prometheus adds to every scraped series; tables hide them.
 const TARGET_LABELS: &[&str] = &["job", "instance"];

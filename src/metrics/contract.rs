@@ -7,6 +7,13 @@
 use super::sink::{Family, MetricType};
 use std::fmt::Write;
 
+/// The label that tells clusters apart in a fleet's Prometheus, Thanos or Mimir (DESIGN.md
+/// §8). No family declares it and backupscope never sets it: each instance's `external_labels`
+/// (or the remote-write relabelling) does. Dashboards match it with `cluster=~".*"` and rules
+/// join on it, both of which also hold for series without the label, so the same queries work
+/// on a single-cluster Prometheus.
+pub const CLUSTER_LABEL: &str = "cluster";
+
 /// One label of a family: its name, what it means in this family, and its bounded values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Label {
