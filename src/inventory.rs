@@ -442,6 +442,8 @@ impl TaskIndex {
 
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
+    /// What the absence of a workload means: see [`Coverage`].
+    pub workload_coverage: Coverage,
     pub vaults: PerEngine<Vault>,
     pub backups: PerEngine<BackupTask>,
     pub schedules: PerEngine<Schedule>,
@@ -464,6 +466,19 @@ pub struct Inventory {
     schedule_changes: Changes,
     /// The one copy of each repeated value of the backup tasks.
     strings: Interner,
+}
+
+/// How much of the cluster's workloads a source holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Coverage {
+    /// A live source lists every Deployment, DaemonSet and Pod of the namespaces it reads: a
+    /// component with no object there is not installed (`NotFound`).
+    #[default]
+    Listed,
+    /// A snapshot holds what someone exported, often the backup objects alone (a bug report,
+    /// a ticket): a namespace where it holds none of the backup center's workloads or pods
+    /// was not exported, which says nothing about the components that run there.
+    Exported,
 }
 
 /// The revision at which each record of one kind last changed, keyed as the kind's per-engine

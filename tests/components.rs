@@ -45,7 +45,7 @@ fn rows(objects: &[Value]) -> Vec<String> {
                 c.spec.name,
                 c.namespace,
                 c.status.as_str(),
-                c.workload.map_or("-", |w| w.name.as_str()),
+                c.workload().map_or("-", |w| w.name.as_str()),
                 pods.join(","),
                 c.restarts()
             )
@@ -354,8 +354,20 @@ fn a_pod_is_found_by_its_owner_name_then_by_its_container() {
         None,
         vec![running("velero", VELERO_IMAGE, 0)],
     );
+    // A name alone says nothing where Velero is not (Kubescape runs a `node-agent` of its
+    // own): with no Velero object in either namespace, neither pod is Velero's.
     assert_eq!(
-        rows(&[by_owner, by_container]),
+        rows(&[by_owner.clone(), by_container.clone()]),
+        Vec::<String>::new()
+    );
+    // Where Velero's backups are, the names tell.
+    assert_eq!(
+        rows(&[
+            by_owner,
+            by_container,
+            velero_backup("velero", "daily-20261125020004"),
+            velero_backup("backups", "daily-20261125020004"),
+        ]),
         [
             "velero backups Health workload=- pods=[velero-debug] restarts=0",
             "velero velero Health workload=- pods=[prod-velero-6b9f8d7c5d-x2x7k] restarts=0",
@@ -581,10 +593,11 @@ fn status_shows_pods_without_deployments() {
     );
     assert_eq!(
         run_status(&dir),
-        "COMPONENT            NAMESPACE     AGE         STATUS     PODS   RESTARTS   MEMORY REQUEST   CPU REQUEST   MEMORY LIMIT   CPU LIMIT   LAST TERMINATION\n\
-         migrate-controller   kube-system   <unknown>   NotFound   0/0    0          -                -             -              -           <none>\n\
-         csdr-controller      csdr          <unknown>   NotFound   0/0    0          -                -             -              -           <none>\n\
-         csdr-velero          csdr          34d         Health     1/1    2          -                -             -              -           OOMKilled\n"
+        "COMPONENT         NAMESPACE   AGE         STATUS     PODS   RESTARTS   MEMORY REQUEST   CPU REQUEST   MEMORY LIMIT   CPU LIMIT   LAST TERMINATION\n\
+         csdr-controller   csdr        <unknown>   NotFound   0/0    0          -                -             -              -           <none>\n\
+         csdr-velero       csdr        34d         Health     1/1    2          -                -             -              -           OOMKilled\n\
+         migrate-controller in kube-system: not in the snapshot (it holds no Deployment, DaemonSet or Pod of the backup center there; add `kubectl -n kube-system get deployments,daemonsets,pods -o yaml`)\n",
+        "the snapshot holds csdr's pods, so csdr-controller is missing; of kube-system it holds nothing"
     );
 }
 

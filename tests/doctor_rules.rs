@@ -1376,3 +1376,61 @@ fn a_task_stuck_because_hbr_client_has_no_token() {
         commands(f)
     );
 }
+
+#[test]
+fn a_workload_left_beside_the_component_is_a_finding_and_companions_are_not() {
+    let agent = |name: &str, ready: u64| {
+        let labels = json!({"name": name, "role": "node-agent"});
+        let mut ds = mk_daemonset(
+            "velero",
+            name,
+            json!({"component": "velero"}),
+            labels.clone(),
+            labels,
+            vec![mk_container(name, "velero/velero:v1.17.1")],
+            2,
+        );
+        ds["status"]["numberReady"] = json!(ready);
+        ds
+    };
+    // Velero 1.16+: the Linux and the Windows node agent belong together.
+    let mut objects = velero_healthy();
+    objects.extend([agent("node-agent", 2), agent("node-agent-windows", 2)]);
+    assert!(
+        diagnose(&objects).is_empty(),
+        "{:#?}",
+        summary(&diagnose(&objects))
+    );
+    // A restic DaemonSet the upgrade to 1.10 left behind (its pods crash on the new image).
+    let mut objects = velero_healthy();
+    objects.extend([agent("node-agent", 2), agent("restic", 0)]);
+    let findings = diagnose(&objects);
+    let f = only(&findings, "component-leftover-workload");
+    assert_eq!(f.severity, Severity::Warning);
+    assert_eq!(f.object.to_string(), "velero/DaemonSet/node-agent");
+    assert!(
+        f.summary.contains("restic is left beside node-agent"),
+        "{}",
+        f.summary
+    );
+    assert!(f.cause.contains("Velero 1.10"), "{}", f.cause);
+    assert_eq!(
+        commands(f),
+        [
+            "kubectl -n velero get daemonset --show-labels",
+            "kubectl -n velero delete daemonset restic"
+        ]
+    );
+    let facts = facts(f);
+    assert!(
+        facts.contains("restic 0/2 ready") && facts.contains("node-agent 2/2 ready"),
+        "{facts}"
+    );
+    // The leftover's pods count: the node agent is 2/4 ready.
+    let unhealthy = only(&findings, "component-unhealthy");
+    assert!(
+        unhealthy.summary.contains("2/4 pods ready"),
+        "{}",
+        unhealthy.summary
+    );
+}

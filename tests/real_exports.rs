@@ -402,3 +402,47 @@ fn restores_are_visible_with_their_reason() {
         "{m}"
     );
 }
+
+/// The usual paste of a bug report: the backup objects and the events, no Deployment, DaemonSet
+/// or Pod. Nothing says whether the server runs, so backupscope says neither NotFound nor
+/// Health, tells what to export, and still attributes the server pod's events.
+#[test]
+fn a_paste_without_workloads_neither_finds_nor_misses_the_components() {
+    let at = "2026-11-25T08:55:00Z";
+    let objects = vec![
+        mk_bsl("velero", "default", "velero-prod", Some("Available")),
+        mk_backup("velero", "nightly-1", "default", "Failed", at),
+        mk_event(
+            "velero",
+            "Pod",
+            "velero-6f8d9c7b5-x2x2x",
+            "BackOff",
+            "Back-off restarting failed container velero in pod velero-6f8d9c7b5-x2x2x",
+            at,
+        ),
+    ];
+    let status = status_json(objects.clone());
+    assert_eq!(status["addonStatus"], json!([]), "{status:#}");
+    assert_eq!(
+        status["componentsNotExported"],
+        json!([{"component": "velero", "namespace": "velero", "engine": "velero"}])
+    );
+    let (text, _, ok) = run(objects.clone(), &["status"]);
+    assert!(ok);
+    assert!(
+        text.contains("velero in velero: not in the snapshot")
+            && text.contains("kubectl -n velero get deployments,daemonsets,pods -o yaml"),
+        "{text}"
+    );
+    let (doctor, stderr, _) = run(objects.clone(), &["doctor", "-o", "json"]);
+    assert!(!doctor.contains("component-not-found"), "{doctor}{stderr}");
+    assert!(doctor.contains("backup-failed"), "{doctor}{stderr}");
+    let (events, stderr, ok) = run(objects, &["events", "-o", "json"]);
+    assert!(ok, "{stderr}");
+    let events: Value = serde_json::from_str(&events).expect("events JSON");
+    assert_eq!(
+        events["events"][0]["belongsTo"]["name"], "velero",
+        "{events:#}"
+    );
+    assert_eq!(events["events"][0]["belongsTo"]["phase"], "Unknown");
+}

@@ -328,29 +328,27 @@ impl BackupCenter<'_> {
 }
 
 impl ComponentView<'_> {
-    /// Ready pods: the workload's count, else (pods only) the pods that run with every
+    /// Ready pods: the workloads' count, else (pods only) the pods that run with every
     /// container ready; a crash-looping pod is in phase Running but not ready.
     pub fn pods_ready(&self) -> u64 {
-        match self.workload {
-            Some(w) => w.ready,
-            None => self
-                .pods
-                .iter()
-                .filter(|p| {
-                    PodPhase::parse(&p.phase) == PodPhase::Running
-                        && !p.containers.is_empty()
-                        && p.containers.iter().all(|c| c.ready)
-                })
-                .count() as u64,
+        if !self.workloads.is_empty() {
+            return self.workloads.iter().map(|w| w.ready).sum();
         }
+        self.live_pods()
+            .filter(|p| {
+                PodPhase::parse(&p.phase) == PodPhase::Running
+                    && !p.containers.is_empty()
+                    && p.containers.iter().all(|c| c.ready)
+            })
+            .count() as u64
     }
 
-    /// Desired pods: the workload's count, else every pod found.
+    /// Desired pods: the workloads' count, else every pod found that has not ended.
     pub fn pods_desired(&self) -> u64 {
-        match self.workload {
-            Some(w) => w.desired,
-            None => self.pods.len() as u64,
+        if !self.workloads.is_empty() {
+            return self.workloads.iter().map(|w| w.desired).sum();
         }
+        self.live_pods().count() as u64
     }
 }
 

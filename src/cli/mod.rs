@@ -23,7 +23,7 @@ pub mod status;
 pub mod terminal;
 
 use crate::center::BackupCenter;
-use crate::inventory::Inventory;
+use crate::inventory::{Coverage, Inventory};
 use crate::model::{Engine, Timestamp};
 use crate::source::health::SourceHealth;
 use crate::source::{kube as live, snapshot as export};
@@ -207,7 +207,9 @@ pub async fn load(args: &SourceArgs) -> anyhow::Result<Loaded> {
             if !report.unknown_kinds.is_empty() {
                 tracing::debug!(kinds = ?report.unknown_kinds, "skipped objects of kinds backupscope does not read");
             }
-            records.into_iter().collect()
+            let mut inventory: Inventory = records.into_iter().collect();
+            inventory.workload_coverage = Coverage::Exported;
+            inventory
         }
         None => {
             let (targets, objects) = list_cluster(&args.kube).await?;

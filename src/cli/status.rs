@@ -4,6 +4,7 @@
 use super::output::{self, Format, Table, cell};
 use crate::model::quantity;
 use crate::report::status::{LocationCounts, StatusReport};
+use std::fmt::Write as _;
 
 /// The vault cell: its name, marked when no such vault exists.
 fn vault_cell(name: &str, exists: bool) -> String {
@@ -249,6 +250,15 @@ impl StatusReport {
             ]);
         }
         out.push_str(&t.render());
+        for c in &self.components_not_exported {
+            let ns = cell(&c.namespace);
+            let _ = writeln!(
+                out,
+                "{} in {ns}: not in the snapshot (it holds no Deployment, DaemonSet or Pod of the \
+                 backup center there; add `kubectl -n {ns} get deployments,daemonsets,pods -o yaml`)",
+                c.component
+            );
+        }
         Ok(out)
     }
 }

@@ -106,9 +106,10 @@ pub const COMPONENTS: &[ComponentSpec] = &[
             &[("role", "node-agent")],
             &[("name", "restic")],
         ],
-        names: &["node-agent", "restic"],
+        // Velero 1.16+ installs a second DaemonSet for Windows nodes.
+        names: &["node-agent", "node-agent-windows", "restic"],
         release_prefixed: false,
-        containers: &["node-agent", "restic"],
+        containers: &["node-agent", "node-agent-windows", "restic"],
     },
 ];
 
@@ -185,7 +186,7 @@ fn identify(e: &Evidence) -> Option<ComponentMatch> {
     if let Some(c) = candidates().find(|c| e.labels.iter().any(|l| c.matches_pod_labels(l))) {
         return found(c, MatchedBy::Labels);
     }
-    if let Some(kind) = e.kind {
+    if let Some(kind) = e.kind.filter(|_| !names_another(e.labels)) {
         let engine = ENGINE_LABELS.iter().find_map(|(engine, k, v)| {
             e.labels
                 .iter()
@@ -204,6 +205,22 @@ fn identify(e: &Evidence) -> Option<ComponentMatch> {
     candidates()
         .find(|c| c.containers.iter().any(|n| e.containers.contains(*n)))
         .and_then(|c| found(c, MatchedBy::Container))
+}
+
+/// Labels that name the object itself (`velero install` sets `deploy` and `name`, the Helm
+/// chart `name`, on the pods it creates).
+const OWN_NAME_LABELS: &[&str] = &["name", "deploy"];
+
+/// Whether an own-name label names something no component is called: such an object only
+/// shares the engine's labels. Velero's vSphere plugin labels its `backup-driver` Deployment
+/// and `datamgr-for-vsphere-plugin` DaemonSet `component=velero`, in Velero's namespace.
+fn names_another(labels: &[&Labels]) -> bool {
+    labels.iter().any(|l| {
+        OWN_NAME_LABELS
+            .iter()
+            .filter_map(|k| l.get(*k))
+            .any(|name| !COMPONENTS.iter().any(|c| c.names.contains(&name.as_str())))
+    })
 }
 
 fn container_names<'a>(list: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> {
@@ -311,6 +328,15 @@ fn container_spec(c: &Value) -> ContainerSpec {
     }
 }
 
+/// Labels the Job controller sets on the pods it creates (`controller-uid` and `job-name`
+/// before Kubernetes 1.27, the `batch.kubernetes.io/` ones since).
+const JOB_LABELS: &[&str] = &[
+    "batch.kubernetes.io/job-name",
+    "batch.kubernetes.io/controller-uid",
+    "job-name",
+    "controller-uid",
+];
+
 /// The workload that runs a pod. `Err` when the pod's controller is something no component
 /// runs as (a Job such as Helm's upgrade-crds hook or Velero's repository maintenance, a
 /// DataUpload's data-mover pod): such a pod is never a component, whatever its labels say.
@@ -335,8 +361,13 @@ fn pod_owner(obj: &Value, labels: &Labels) -> Result<Option<PodOwner>, ()> {
             _ => Err(()),
         };
     }
-    // No ownerReferences (a bundle that stripped them): the generated name still tells,
-    // `<deployment>-<pod-template-hash>-<suffix>` or `<daemonset>-<suffix>`.
+    // No ownerReferences (a bundle that stripped them): the Job controller's labels still
+    // tell a Job's pod (Helm's `<release>-upgrade-crds` runs a container named `velero`).
+    if JOB_LABELS.iter().any(|k| labels.contains_key(*k)) {
+        return Err(());
+    }
+    // The generated name tells the rest, `<deployment>-<pod-template-hash>-<suffix>` or
+    // `<daemonset>-<suffix>`.
     let generate = string(obj, &["metadata", "generateName"]);
     let base = generate.strip_suffix('-').unwrap_or(&generate);
     if base.is_empty() {
@@ -596,6 +627,42 @@ mod tests {
             "ownerReferences": [{"kind": "Job", "name": "velero-maintain", "controller": true}]},
             "spec": {"containers": [{"name": "velero"}]}});
         assert_eq!(pod_component(&job), None);
+    }
+
+    #[test]
+    fn objects_that_only_share_the_engine_labels_are_no_component() {
+        // velero-plugin-for-vsphere: `component=velero` on workloads named for themselves.
+        let workload = |name: &str| {
+            json!({"metadata": {"name": name, "namespace": "velero",
+                "labels": {"component": "velero"}},
+                "spec": {"selector": {"matchLabels": {"name": name}},
+                    "template": {"metadata": {"labels": {"component": "velero", "name": name}},
+                        "spec": {"containers": [{"name": name}]}}}})
+        };
+        assert!(map_workload(WorkloadKind::Deployment, &workload("backup-driver")).is_none());
+        assert!(
+            map_workload(
+                WorkloadKind::DaemonSet,
+                &workload("datamgr-for-vsphere-plugin")
+            )
+            .is_none()
+        );
+        // The same labels on what `velero install` creates still name the server.
+        let Some(Record::Workload(w)) = map_workload(WorkloadKind::Deployment, &workload("velero"))
+        else {
+            panic!("velero is the server")
+        };
+        assert_eq!(w.component.component, "velero");
+        // A Job's pod whose ownerReferences a bundle stripped: its Job labels still tell.
+        for label in JOB_LABELS {
+            let p = json!({"metadata": {"name": "prod-velero-upgrade-crds-8qzvn",
+                "namespace": "velero", "generateName": "prod-velero-upgrade-crds-",
+                "labels": {*label: "prod-velero-upgrade-crds"}},
+                "spec": {"containers": [{"name": "velero"}]}});
+            assert_eq!(pod_component(&p), None, "{label}");
+        }
+        // Velero 1.16's Windows node agent.
+        assert!(spec("node-agent").unwrap().is_named("node-agent-windows"));
     }
 
     #[test]

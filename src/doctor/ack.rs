@@ -87,7 +87,7 @@ pub fn migrate_controller(d: &mut Diagnosis) {
     }
     let object = component_ref(&view);
     let mut ev = vec![evidence(
-        view.workload.and_then(|w| w.created),
+        view.workload().and_then(|w| w.created),
         &object,
         format!(
             "status {}: {}/{} pods ready, {} restarts",
@@ -140,7 +140,7 @@ pub fn versions(d: &mut Diagnosis) {
         .find(|v| v.spec.name == MIGRATE_CONTROLLER && v.spec.engine == Engine::Ack)
     {
         let image = view
-            .workload
+            .workload()
             .and_then(|w| {
                 w.containers
                     .iter()

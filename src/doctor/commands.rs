@@ -148,8 +148,14 @@ pub struct MemoryChange {
 const GI: f64 = 1024.0 * 1024.0 * 1024.0;
 
 pub fn raise_memory(component: &ComponentView, container: &str) -> MemoryChange {
-    let current = component
-        .workload
+    // The workload that runs the container (the node agent's Windows DaemonSet has its own).
+    let workload = component
+        .workloads
+        .iter()
+        .find(|w| w.containers.iter().any(|c| c.name == container))
+        .copied()
+        .or(component.workload());
+    let current = workload
         .and_then(|w| w.containers.iter().find(|c| c.name == container))
         .and_then(|c| c.limits.memory);
     let suggested = current.map_or(GI, |m| (m * 2.0).max(GI));
@@ -157,9 +163,7 @@ pub fn raise_memory(component: &ComponentView, container: &str) -> MemoryChange 
         crate::model::WorkloadKind::Deployment => "deployment",
         crate::model::WorkloadKind::DaemonSet => "daemonset",
     };
-    let name = component
-        .workload
-        .map_or(component.spec.name, |w| w.name.as_str());
+    let name = workload.map_or(component.spec.name, |w| w.name.as_str());
     let command = format!(
         r#"kubectl -n {} patch {kind} {} --patch '{{"spec":{{"template":{{"spec":{{"containers":[{{"name":"{}","resources":{{"limits":{{"memory":"{}"}}}}}}]}}}}}}}}'"#,
         word(&component.namespace),

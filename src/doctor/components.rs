@@ -5,7 +5,9 @@ use super::commands;
 use super::interrupted::component_ref;
 use super::{Diagnosis, evidence};
 use crate::center::{ComponentView, Severity};
-use crate::model::{ComponentStatus, ContainerStatus, Engine, Pod, PodPhase};
+use crate::model::{
+    ComponentStatus, ContainerStatus, Engine, Pod, PodPhase, Workload, WorkloadKind,
+};
 use crate::report::doctor::{Evidence, Finding, FixStep, ObjectRef};
 
 /// Pods younger than this that are not ready yet are starting, not broken.
@@ -78,6 +80,7 @@ pub fn check(d: &mut Diagnosis) {
         if d.findings.iter().any(|f| f.object == object) {
             continue;
         }
+        found.extend(leftover_workloads(&view, &object));
         let name = view.spec.name;
         match view.status {
             ComponentStatus::NotFound => found.push(not_found(&view, object)),
@@ -97,7 +100,7 @@ pub fn check(d: &mut Diagnosis) {
                     continue;
                 }
                 let mut ev = vec![evidence(
-                    view.workload.and_then(|w| w.created),
+                    view.workload().and_then(|w| w.created),
                     &object,
                     format!(
                         "status UnHealth: {}/{} pods ready",
@@ -173,6 +176,77 @@ pub fn check(d: &mut Diagnosis) {
         }
     }
     d.extend(found);
+}
+
+/// Workloads that belong together: the node agent runs one DaemonSet for Linux and, since
+/// Velero 1.16, one for Windows nodes.
+const COMPANIONS: &[&str] = &["node-agent", "node-agent-windows"];
+
+/// A finding per workload beside the one meant to run the component.
+fn leftover_workloads(view: &ComponentView, object: &ObjectRef) -> Vec<Finding> {
+    let Some(lead) = view.workload() else {
+        return Vec::new();
+    };
+    let ns = ns_of(view);
+    let name = view.spec.name;
+    view.workloads[1..]
+        .iter()
+        .filter(|w| {
+            !(COMPANIONS.contains(&lead.name.as_str()) && COMPANIONS.contains(&w.name.as_str()))
+        })
+        .map(|w| {
+            let kind = match w.kind {
+                WorkloadKind::Deployment => "deployment",
+                WorkloadKind::DaemonSet => "daemonset",
+            };
+            let cause = if w.name == "restic" {
+                "Velero 1.10 replaced the restic DaemonSet with node-agent; the upgrade \
+                 guide deletes restic, and this one was left behind."
+                    .to_string()
+            } else {
+                format!(
+                    "Two workloads run {name}: the Helm chart named the server Deployment \
+                     <release>-velero before chart 11.0 and velero since, so an upgrade or a \
+                     second install can leave both. Two servers reconcile the same backups \
+                     and schedules."
+                )
+            };
+            let state = |w: &Workload| format!("{} {}/{} ready", w.name, w.ready, w.desired);
+            Finding {
+                rule: "component-leftover-workload",
+                severity: Severity::Warning,
+                summary: format!(
+                    "{name} runs as {} in namespace {}: {} is left beside {}",
+                    view.workloads.len(),
+                    view.namespace,
+                    w.name,
+                    lead.name
+                ),
+                evidence: vec![
+                    evidence(lead.created, object, state(lead)),
+                    evidence(
+                        w.created,
+                        &ObjectRef::new(&w.namespace, object.kind.as_str(), &w.name),
+                        state(w),
+                    ),
+                ],
+                affected: vec![],
+                cause,
+                fix: vec![FixStep {
+                    text: format!(
+                        "Check which one the installer manages (its labels name the Helm \
+                         release), then delete {}.",
+                        w.name
+                    ),
+                    commands: vec![
+                        format!("kubectl -n {ns} get {kind} --show-labels"),
+                        format!("kubectl -n {ns} delete {kind} {}", commands::word(&w.name)),
+                    ],
+                }],
+                object: object.clone(),
+            }
+        })
+        .collect()
 }
 
 fn is_oom(c: &ContainerStatus) -> bool {

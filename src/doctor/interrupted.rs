@@ -77,7 +77,7 @@ pub(crate) fn component_ref(c: &ComponentView) -> ObjectRef {
     ObjectRef::new(
         &c.namespace,
         kind,
-        c.workload.map_or(c.spec.name, |w| &w.name),
+        c.workload().map_or(c.spec.name, |w| &w.name),
     )
 }
 

@@ -172,6 +172,15 @@ the alternative --disable-informer-cache=true (FAQ #14). A restart that ended `U
 `Completed` (node reboot, sandbox change) is not a problem and does not fire. Restarts that \
 server-restarted or task-stuck explain are reported there. Warning.";
 
+    "component-leftover-workload", "both", "A second workload runs the same component",
+    "Fires for each Deployment or DaemonSet beside the one meant to run a component in the same \
+namespace (the one with desired and most ready pods leads; the node agent's node-agent and \
+node-agent-windows DaemonSets of Velero 1.16+ belong together and do not fire): a `restic` \
+DaemonSet the upgrade to Velero 1.10 should have deleted, or a Helm `<release>-velero` \
+Deployment left beside chart 11's `velero`, where two servers reconcile the same backups. Both \
+count in the component's pods ready and desired. The fix deletes the leftover once it is \
+confirmed not to be the one the installer manages. Warning.";
+
     "ack-migrate-controller-crashloop", "ack", "migrate-controller crash-looping (precheck failed)",
     "Fires when a migrate-controller pod waits in CrashLoopBackOff or its container restarted \
 with an error: the cluster failed migrate-controller's precheck, typically because it uses \

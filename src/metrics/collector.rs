@@ -1178,7 +1178,7 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     }
     out.family(&f::COMPONENT_CREATED);
     for c in &views {
-        if let Some(t) = c.workload.and_then(|w| w.created) {
+        if let Some(t) = c.workload().and_then(|w| w.created) {
             out.sample(
                 &f::COMPONENT_CREATED,
                 [&c.namespace, c.spec.name],
@@ -1188,9 +1188,10 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     }
     out.family(&f::COMPONENT_REPLICAS);
     for c in &views {
-        let (desired, ready) = match c.workload {
-            Some(w) => (w.desired, w.ready),
-            None => (0, 0),
+        let (desired, ready) = if c.workloads.is_empty() {
+            (0, 0)
+        } else {
+            (c.pods_desired(), c.pods_ready())
         };
         for (state, n) in [("desired", desired), ("ready", ready)] {
             out.sample(
@@ -1260,7 +1261,7 @@ fn components<S: MetricSink>(center: &BackupCenter, out: &mut Counting<S>) {
     ] {
         out.family(family);
         for c in &views {
-            let Some(w) = c.workload else { continue };
+            let Some(w) = c.workload() else { continue };
             for k in &w.containers {
                 let r = pick(k);
                 for (resource, unit, value) in

@@ -174,9 +174,9 @@ pub fn component_detail(
             name: name.to_string(),
             hint: format!(" in namespace {namespace:?}"),
         })?;
-    let workload = view.workload.map(|w| w.name.clone()).unwrap_or_default();
+    let workload = view.workload().map(|w| w.name.clone()).unwrap_or_default();
     let containers = view
-        .workload
+        .workload()
         .map(|w| w.containers.as_slice())
         .unwrap_or(&[])
         .iter()

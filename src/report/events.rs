@@ -4,6 +4,7 @@
 //! for a failed task, the reason class the center decided.
 
 use crate::center::{BackupCenter, Graded, RestoreView, Severity};
+use crate::dialect::components::ComponentSpec;
 use crate::model::{Timestamp, WarningEvent};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -141,16 +142,21 @@ struct Resolver<'c, 'a> {
     tasks: HashMap<(&'a str, &'a str), &'a crate::model::BackupTask>,
     restores: HashMap<(&'a str, &'a str), RestoreView<'a>>,
     schedules: HashMap<(&'a str, &'a str), &'a crate::model::Schedule>,
-    /// Pod or workload name -> (component name, status).
-    components: HashMap<(String, String), (&'static str, crate::model::ComponentStatus)>,
+    /// Pod or workload name -> (component name, status, severity).
+    components: HashMap<(String, String), ComponentState>,
+    /// Namespace -> required components a snapshot holds nothing of there.
+    not_exported: HashMap<String, Vec<&'static ComponentSpec>>,
 }
+
+/// A component's name, status (its phase as events show it) and severity.
+type ComponentState = (&'static str, &'static str, Severity);
 
 impl<'c, 'a> Resolver<'c, 'a> {
     fn new(center: &'c BackupCenter<'a>) -> Self {
         let mut components = HashMap::new();
         for c in center.components() {
-            let own = (c.spec.name, c.status);
-            if let Some(w) = c.workload {
+            let own = (c.spec.name, c.status.as_str(), c.status.severity());
+            for w in &c.workloads {
                 components.insert((w.namespace.clone(), w.name.clone()), own);
             }
             for p in &c.pods {
@@ -172,7 +178,45 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
                 .collect(),
             components,
+            not_exported: center.components_not_exported().into_iter().fold(
+                HashMap::new(),
+                |mut map, c| {
+                    map.entry(c.namespace).or_insert_with(Vec::new).push(c.spec);
+                    map
+                },
+            ),
         }
+    }
+
+    /// The component an object is, by its name. Events outlive the pods they are about (the
+    /// pod that was OOMKilled has been replaced by the time anyone looks), so a pod no longer
+    /// there resolves through the workload its generated name carries:
+    /// `<daemonset>-<suffix>` or `<deployment>-<pod-template-hash>-<suffix>`.
+    /// A snapshot that holds no workload there (a pasted `kubectl get events`): the workload
+    /// name the pod's carries is matched against the names installers give the components,
+    /// and the component's state is unknown.
+    fn component(&self, kind: &str, namespace: &str, name: &str) -> Option<ComponentState> {
+        let get = |name: &str| {
+            self.components
+                .get(&(namespace.to_string(), name.to_string()))
+                .copied()
+        };
+        if let Some(found) = get(name) {
+            return Some(found);
+        }
+        if kind != "Pod" {
+            return None;
+        }
+        let daemonset = name.rsplit_once('-')?.0;
+        let deployment = daemonset.rsplit_once('-').map(|(d, _)| d);
+        let workloads = || std::iter::once(daemonset).chain(deployment);
+        workloads().find_map(get).or_else(|| {
+            self.not_exported
+                .get(namespace)?
+                .iter()
+                .find(|spec| workloads().any(|w| spec.is_named(w)))
+                .map(|spec| (spec.name, "Unknown", Severity::Unknown))
+        })
     }
 
     fn owner(&self, e: &WarningEvent) -> Option<Owner> {
@@ -244,16 +288,15 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 }
             }),
             _ => self
-                .components
-                .get(&(key.0.to_string(), key.1.to_string()))
-                .map(|(name, status)| Owner {
+                .component(&e.involved_kind, key.0, key.1)
+                .map(|(name, phase, severity)| Owner {
                     kind: OwnerKind::Component,
                     namespace: ns.to_string(),
                     name: name.to_string(),
-                    phase: status.as_str().to_string(),
+                    phase: phase.to_string(),
                     reason_class: None,
                     vault: String::new(),
-                    severity: status.severity(),
+                    severity,
                 }),
         }
     }
@@ -328,5 +371,34 @@ mod tests {
         let gone = report.events.iter().find(|e| e.name == "gone.1").unwrap();
         assert_eq!(gone.belongs_to, None);
         assert_eq!(gone.involved_object.kind, "ApplicationBackup");
+    }
+
+    #[test]
+    fn an_event_about_a_replaced_pod_resolves_through_its_workload() {
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "csdr-velero", "namespace": "csdr"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"component": "csdr"}}},
+            "status": {"readyReplicas": 1}});
+        let inv = inventory(vec![
+            ack_backup("b1", "Completed", ""),
+            deployment,
+            event(
+                "oom.1",
+                "Pod",
+                "csdr-velero-7f9c5d8b6d-gone1",
+                "BackOff",
+                "Back-off restarting failed container velero",
+            ),
+            event("other.1", "Pod", "csdr-velerox-1", "BackOff", "x"),
+        ]);
+        let center = BackupCenter::new(&inv, now());
+        let report = EventsReport::build(&center);
+        let names: Vec<_> = report.events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["oom.1"], "only the component's pod: {report:#?}");
+        let owner = report.events[0].belongs_to.as_ref().expect("owner");
+        assert_eq!(
+            (owner.kind, owner.name.as_str(), owner.phase.as_str()),
+            (OwnerKind::Component, "csdr-velero", "Health")
+        );
     }
 }

@@ -17,6 +17,18 @@ pub struct StatusReport {
     pub schedules: Vec<ScheduleRow>,
     pub restore_status: RestoreStatus,
     pub addon_status: Vec<ComponentRow>,
+    /// Required components a snapshot holds no workload or pod of their namespace for: not
+    /// exported, so neither found nor missing (never on a live cluster).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub components_not_exported: Vec<ComponentRef>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComponentRef {
+    pub component: &'static str,
+    pub namespace: String,
+    pub engine: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -159,6 +171,15 @@ impl StatusReport {
             schedules: schedules(center),
             restore_status: restores(center),
             addon_status: components(center),
+            components_not_exported: center
+                .components_not_exported()
+                .into_iter()
+                .map(|c| ComponentRef {
+                    component: c.spec.name,
+                    namespace: c.namespace,
+                    engine: c.spec.engine.as_str(),
+                })
+                .collect(),
         }
     }
 
@@ -358,7 +379,7 @@ pub fn components(center: &BackupCenter) -> Vec<ComponentRow> {
         .components()
         .into_iter()
         .map(|c| {
-            let containers = c.workload.map(|w| w.containers.as_slice()).unwrap_or(&[]);
+            let containers = c.workload().map(|w| w.containers.as_slice()).unwrap_or(&[]);
             let sum = |f: &dyn Fn(&ContainerSpec) -> Option<f64>| {
                 containers.iter().filter_map(f).reduce(|a, b| a + b)
             };
