@@ -60,6 +60,17 @@ impl ResourceType {
         self.group.is_empty() || !self.group.contains('.') || self.group.ends_with(".k8s.io")
     }
 
+    /// Whether the real apiserver keeps `metadata.generation` for this type. Custom resources
+    /// and the workload controllers' types (apps, batch) get one; the core types and the
+    /// events and coordination groups do not: `kubectl get pods -o yaml` on a 1.33 cluster
+    /// prints no generation (pods get one only with the PodObservedGenerationTracking feature,
+    /// alpha in 1.33).
+    pub(crate) fn has_generation(&self) -> bool {
+        !(self.group.is_empty()
+            || self.group == "events.k8s.io"
+            || self.group == "coordination.k8s.io")
+    }
+
     pub(crate) fn singular(&self) -> String {
         self.kind.to_ascii_lowercase()
     }

@@ -353,7 +353,7 @@ impl Store {
             if !(keep && meta.contains_key("creationTimestamp")) {
                 meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
             }
-            if !(keep && meta.contains_key("generation")) {
+            if rt.has_generation() && !(keep && meta.contains_key("generation")) {
                 meta.insert("generation".into(), json!(1));
             }
             meta.insert("resourceVersion".into(), json!(rv.to_string()));
@@ -402,7 +402,7 @@ impl Store {
                     meta.insert(field.into(), v.clone());
                 }
             }
-            if !(keep && meta.contains_key("generation")) {
+            if rt.has_generation() && !(keep && meta.contains_key("generation")) {
                 let generation = if changed {
                     old_generation + 1
                 } else {
@@ -696,6 +696,8 @@ mod tests {
     }
 
     const PODS: usize = 0;
+    /// `apps/v1` Deployment, the sixth built-in.
+    const DEPLOYMENTS: usize = 5;
 
     #[test]
     fn create_assigns_metadata_and_conflicts() {
@@ -730,8 +732,28 @@ mod tests {
         let p = s
             .replace(PODS, fresh, Some("a"), Some("p1"), Writer::Client)
             .unwrap();
-        assert_eq!(p["metadata"]["generation"], json!(2));
+        // Pods carry no generation (a 1.33 apiserver without PodObservedGenerationTracking).
+        assert_eq!(p["metadata"].get("generation"), None);
         assert_eq!(meta_str(&p, "resourceVersion"), Some("3"));
+        // A Deployment's generation counts its spec changes.
+        let deployment = |replicas: u64| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "d", "namespace": "a"}, "spec": {"replicas": replicas}})
+        };
+        let d = s
+            .create(DEPLOYMENTS, deployment(1), None, Writer::Client)
+            .unwrap();
+        assert_eq!(d["metadata"]["generation"], json!(1));
+        let d = s
+            .replace(
+                DEPLOYMENTS,
+                deployment(2),
+                Some("a"),
+                Some("d"),
+                Writer::Client,
+            )
+            .unwrap();
+        assert_eq!(d["metadata"]["generation"], json!(2));
     }
 
     #[test]
