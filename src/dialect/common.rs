@@ -117,6 +117,23 @@ pub fn restore(obj: &Value, engine: Engine, schedule: String) -> RestoreTask {
     }
 }
 
+/// The phase of a backup task. One being deleted is `Deleting` whatever its status says:
+/// Velero's `backup get` prints Deleting whenever `metadata.deletionTimestamp` is set
+/// (backup_printer.go), and ACK deletes its tasks the same way, so a Completed backup on its
+/// way out is no longer a recovery point. The status phase stays the record's raw phase.
+pub fn backup_phase(obj: &Value, raw_phase: &str) -> TaskPhase {
+    if being_deleted(obj) {
+        TaskPhase::Deleting
+    } else {
+        TaskPhase::parse_or_new(Some(raw_phase))
+    }
+}
+
+/// `metadata.deletionTimestamp` is set: the API server is waiting for finalizers to remove it.
+fn being_deleted(obj: &Value) -> bool {
+    !string(obj, &["metadata", "deletionTimestamp"]).trim().is_empty()
+}
+
 /// The controller's own words on a failure: Velero's `failureReason` and `validationErrors`,
 /// ACK's `status.message` (each system writes only its own field).
 pub fn failure_message(obj: &Value) -> String {
@@ -137,6 +154,16 @@ pub fn failure_message(obj: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_backup_being_deleted_is_deleting_whatever_its_status() {
+        let deleting = json!({"metadata": {"name": "old", "deletionTimestamp": "2026-11-25T08:00:00Z"}});
+        assert_eq!(backup_phase(&deleting, "Completed"), TaskPhase::Deleting);
+        assert_eq!(backup_phase(&deleting, ""), TaskPhase::Deleting);
+        let kept = json!({"metadata": {"name": "new", "deletionTimestamp": null}});
+        assert_eq!(backup_phase(&kept, "Completed"), TaskPhase::Completed);
+        assert_eq!(backup_phase(&kept, ""), TaskPhase::New);
+    }
 
     #[test]
     fn vault_config_keeps_settings_and_drops_what_could_be_a_secret() {
