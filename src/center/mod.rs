@@ -482,6 +482,10 @@ pub(crate) mod tests {
         );
         let counts = c.vault_counts("velero", "");
         assert_eq!(counts[Outcome::Completed as usize], 1);
-        assert_eq!(counts[Outcome::Unknown as usize], 1, "Deleting counts as other");
+        assert_eq!(
+            counts[Outcome::Unknown as usize],
+            1,
+            "Deleting counts as other"
+        );
     }
 }

@@ -4,9 +4,7 @@
 
 use super::common;
 use super::fields::{self, at, string};
-use crate::model::{
-    BackupTask, BackupType, DataType, Engine, Record, Schedule, VolumeEvidence,
-};
+use crate::model::{BackupTask, BackupType, DataType, Engine, Record, Schedule, VolumeEvidence};
 use serde_json::Value;
 
 pub const GROUP: &str = "csdr.alibabacloud.com";

@@ -9,6 +9,9 @@ use crate::model::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// `spec.accessMode` of a vault that sets none.
+const READ_WRITE: &str = "ReadWrite";
+
 /// A vault (BackupLocation / BackupStorageLocation).
 pub fn vault(obj: &Value, engine: Engine) -> Vault {
     let raw_phase = string(obj, &["status", "phase"]);
@@ -30,7 +33,11 @@ pub fn vault(obj: &Value, engine: Engine) -> Vault {
         last_validation: fields::time(obj, &["status", "lastValidationTime"]),
         message: string(obj, &["status", "message"]),
         default: fields::boolean(obj, &["spec", "default"]).unwrap_or(false),
-        access_mode: string(obj, &["spec", "accessMode"]),
+        // Unset is ReadWrite: the CRD's default, and what `velero backup-location get` prints.
+        access_mode: match string(obj, &["spec", "accessMode"]).trim() {
+            "" => READ_WRITE.to_string(),
+            mode => mode.to_string(),
+        },
         credential_secret: string(obj, &["spec", "credential", "name"]),
         config: config(obj),
     }
@@ -131,7 +138,9 @@ pub fn backup_phase(obj: &Value, raw_phase: &str) -> TaskPhase {
 
 /// `metadata.deletionTimestamp` is set: the API server is waiting for finalizers to remove it.
 fn being_deleted(obj: &Value) -> bool {
-    !string(obj, &["metadata", "deletionTimestamp"]).trim().is_empty()
+    !string(obj, &["metadata", "deletionTimestamp"])
+        .trim()
+        .is_empty()
 }
 
 /// The controller's own words on a failure: Velero's `failureReason` and `validationErrors`,
@@ -157,7 +166,8 @@ mod tests {
 
     #[test]
     fn a_backup_being_deleted_is_deleting_whatever_its_status() {
-        let deleting = json!({"metadata": {"name": "old", "deletionTimestamp": "2026-11-25T08:00:00Z"}});
+        let deleting =
+            json!({"metadata": {"name": "old", "deletionTimestamp": "2026-11-25T08:00:00Z"}});
         assert_eq!(backup_phase(&deleting, "Completed"), TaskPhase::Deleting);
         assert_eq!(backup_phase(&deleting, ""), TaskPhase::Deleting);
         let kept = json!({"metadata": {"name": "new", "deletionTimestamp": null}});
@@ -203,6 +213,8 @@ mod tests {
             ]
         );
         assert_eq!(v.credential_secret, "cloud");
+        assert_eq!(v.access_mode, "ReadWrite", "unset reads as the CRD default");
+        assert!(!v.read_only());
         // No config at all, or not a map: empty.
         let bare = json!({"metadata": {"name": "x"}, "spec": {"config": "odd"}});
         assert!(vault(&bare, Engine::Ack).config.is_empty());

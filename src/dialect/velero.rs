@@ -3,9 +3,7 @@
 
 use super::common;
 use super::fields::{self, string};
-use crate::model::{
-    BackupTask, BackupType, Engine, PodVolumeBackup, Record, VolumeEvidence,
-};
+use crate::model::{BackupTask, BackupType, Engine, PodVolumeBackup, Record, VolumeEvidence};
 use serde_json::Value;
 
 pub const GROUP: &str = "velero.io";
@@ -158,7 +156,10 @@ mod tests {
         let b = task(
             json!({"metadata": {"name": "p"}, "status": {"phase": "UploadingPartialFailure"}}),
         );
-        assert_eq!(b.phase, TaskPhase::WaitingForPluginOperationsPartiallyFailed);
+        assert_eq!(
+            b.phase,
+            TaskPhase::WaitingForPluginOperationsPartiallyFailed
+        );
         assert_eq!(b.raw_phase, "UploadingPartialFailure");
     }
 
@@ -171,7 +172,10 @@ mod tests {
             "status": {"phase": "Completed", "completionTimestamp": "2026-10-01T00:00:00Z"}
         }));
         assert_eq!(b.phase, TaskPhase::Deleting);
-        assert_eq!(b.raw_phase, "Completed", "describe still shows the status phase");
+        assert_eq!(
+            b.raw_phase, "Completed",
+            "describe still shows the status phase"
+        );
     }
 
     #[test]

@@ -260,7 +260,10 @@ mod tests {
 
     #[test]
     fn shown_phase_keeps_what_the_object_says() {
-        assert_eq!(TaskPhase::Unknown.shown("Exploding"), r#"Unknown ("Exploding")"#);
+        assert_eq!(
+            TaskPhase::Unknown.shown("Exploding"),
+            r#"Unknown ("Exploding")"#
+        );
         assert_eq!(TaskPhase::New.shown(""), "New");
         assert_eq!(TaskPhase::InProgress.shown("InProgress"), "InProgress");
         assert_eq!(
