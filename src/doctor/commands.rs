@@ -1,7 +1,7 @@
 //! The exact commands a fix consists of, for one object: kubectl on ACK (whose velero runs inside
 //! the csdr-velero pod), the velero CLI on Velero. Names are quoted only when a shell needs it.
 
-use crate::center::ComponentView;
+use crate::center::{BackupCenter, ComponentView};
 use crate::model::{BackupTask, Engine, RestoreTask, Vault, quantity};
 
 /// A name as a shell word: Kubernetes names never need quoting, anything else is single-quoted.
@@ -17,7 +17,7 @@ pub fn word(s: &str) -> String {
 }
 
 /// `velero` with `-n NS` when Velero is not in its default namespace.
-fn velero(namespace: &str) -> String {
+pub fn velero(namespace: &str) -> String {
     if namespace == "velero" {
         "velero".into()
     } else {
@@ -33,8 +33,15 @@ fn ack_velero(namespace: &str) -> String {
     )
 }
 
-/// Read a task's errors: `what` is `backup` or `restore`.
-fn describe_task(engine: Engine, namespace: &str, name: &str, what: &str) -> Vec<String> {
+/// Read a task's errors: `what` is `backup` or `restore`. Velero uploads a task's log when the
+/// task finishes, so `logs` is offered only for a `finished` one.
+fn describe_task(
+    engine: Engine,
+    namespace: &str,
+    name: &str,
+    what: &str,
+    finished: bool,
+) -> Vec<String> {
     let name = word(name);
     match engine {
         Engine::Ack => vec![
@@ -44,15 +51,44 @@ fn describe_task(engine: Engine, namespace: &str, name: &str, what: &str) -> Vec
             ),
             format!("{} describe {what} {name} --details", ack_velero(namespace)),
         ],
-        Engine::Velero => vec![
-            format!("{} {what} describe {name} --details", velero(namespace)),
-            format!("{} {what} logs {name}", velero(namespace)),
-        ],
+        Engine::Velero => {
+            let mut out = vec![format!(
+                "{} {what} describe {name} --details",
+                velero(namespace)
+            )];
+            if finished {
+                out.push(format!("{} {what} logs {name}", velero(namespace)));
+            }
+            out
+        }
     }
 }
 
+/// What the Velero server of `namespace` logs about one task: the log of its Deployment
+/// (Helm before chart 11 names it `<release>-velero`) filtered by the task's name.
+pub fn server_log_grep(c: &BackupCenter, namespace: &str, task: &str) -> String {
+    let deployment = c
+        .components()
+        .into_iter()
+        .filter(|v| v.namespace == namespace && v.spec.name == "velero")
+        .find_map(|v| v.workload.map(|w| w.name.clone()))
+        .unwrap_or_else(|| "velero".into());
+    format!(
+        "kubectl -n {} logs deploy/{} | grep {}",
+        word(namespace),
+        word(&deployment),
+        word(task)
+    )
+}
+
 pub fn describe_backup(task: &BackupTask) -> Vec<String> {
-    describe_task(task.engine, &task.namespace, &task.name, "backup")
+    describe_task(
+        task.engine,
+        &task.namespace,
+        &task.name,
+        "backup",
+        task.phase.is_terminal(),
+    )
 }
 
 pub fn backup_logs(task: &BackupTask) -> String {
@@ -71,7 +107,13 @@ pub fn backup_logs(task: &BackupTask) -> String {
 }
 
 pub fn describe_restore(restore: &RestoreTask) -> Vec<String> {
-    describe_task(restore.engine, &restore.namespace, &restore.name, "restore")
+    describe_task(
+        restore.engine,
+        &restore.namespace,
+        &restore.name,
+        "restore",
+        restore.phase.is_terminal(),
+    )
 }
 
 pub fn describe_vault(vault: &Vault) -> String {

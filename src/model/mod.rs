@@ -123,6 +123,13 @@ pub struct BackupTask {
     pub ttl: SharedStr,
 }
 
+impl BackupTask {
+    /// The phase as reports name it to a person ([`TaskPhase::shown`]).
+    pub fn shown_phase(&self) -> String {
+        self.phase.shown(&self.raw_phase)
+    }
+}
+
 /// A schedule: ACK BackupSchedule or Velero Schedule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
@@ -163,6 +170,13 @@ pub struct RestoreTask {
     pub message: String,
     pub errors: Option<u64>,
     pub warnings: Option<u64>,
+}
+
+impl RestoreTask {
+    /// The phase as reports name it to a person ([`TaskPhase::shown`]).
+    pub fn shown_phase(&self) -> String {
+        self.phase.shown(&self.raw_phase)
+    }
 }
 
 /// A Velero PodVolumeBackup: file-system (on ACK: Cloud Backup) evidence for a backup task.
