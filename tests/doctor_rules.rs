@@ -1389,6 +1389,43 @@ fn a_task_in_an_undocumented_phase_is_named_by_its_own_phase_string() {
     );
 }
 
+#[test]
+fn a_backup_refused_by_a_read_only_vault_says_so() {
+    let mut objects = velero_healthy();
+    let mut vault = mk_bsl("velero", "dr-readonly", "velero-dr", Some("Available"));
+    set(&mut vault, "/spec/accessMode", json!("ReadOnly"));
+    objects.push(vault);
+    let mut refused = mk_backup(
+        "velero",
+        "to-dr-1125",
+        "dr-readonly",
+        "FailedValidation",
+        "2026-11-25T07:00:00Z",
+    );
+    set(
+        &mut refused,
+        "/status/validationErrors",
+        json!([
+            "backup can't be created because BackupStorageLocation dr-readonly is in read-only mode"
+        ]),
+    );
+    objects.push(refused);
+    let findings = diagnose(&objects);
+    let f = only(&findings, "backup-failed");
+    assert!(
+        facts(f).contains(
+            "velero/BackupStorageLocation/dr-readonly accessMode ReadOnly: vault dr-readonly \
+             takes no backups"
+        ),
+        "{}",
+        facts(f)
+    );
+    assert!(commands(f).contains(&"velero backup-location get dr-readonly -o yaml"));
+    // A ReadWrite vault adds nothing.
+    let plain = diagnose(&velero_healthy());
+    assert!(plain.iter().all(|f| !facts(f).contains("accessMode")));
+}
+
 /// `backupcenter_doctor_findings` lines of one scrape by `collector` at `now`.
 fn doctor_series(
     collector: &backupscope::metrics::collector::Collector,

@@ -144,6 +144,25 @@ pub fn failed_backups(d: &mut Diagnosis) {
         );
         let mut evidence_lines: Vec<Evidence> =
             views.iter().flat_map(|v| task_evidence(d, v)).collect();
+        // Velero refuses backups to a restore-only vault; the vault's Available phase hides it.
+        if let Some(v) = c.task_vault(newest).filter(|v| v.read_only()) {
+            evidence_lines.push(evidence(
+                v.last_validation,
+                &ObjectRef::new(&v.namespace, vault_kind(v.engine), &v.name),
+                format!(
+                    "accessMode ReadOnly: vault {} takes no backups, it is only restored from",
+                    v.name
+                ),
+            ));
+            fix.push(FixStep {
+                text: format!(
+                    "Back up to a ReadWrite vault, or, if {} should take backups, set its \
+                     spec.accessMode to ReadWrite.",
+                    v.name
+                ),
+                commands: vec![commands::describe_vault(v)],
+            });
+        }
         // A schedule that has succeeded since: the failure is history, its cause may recur.
         let since = (!newest.schedule.is_empty())
             .then(|| runs.get(&(engine, ns, newest.schedule.as_str())))
