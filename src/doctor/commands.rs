@@ -16,9 +16,19 @@ pub fn word(s: &str) -> String {
     }
 }
 
-/// `velero` with `-n NS` when Velero is not in its default namespace.
+/// The namespaces the OpenShift API for Data Protection (OADP) installs Velero in.
+const OADP_NAMESPACES: &[&str] = &["openshift-adp", "oadp-operator"];
+
+/// The velero CLI for the Velero of `namespace`, the one place that decides it: OADP ships no
+/// velero CLI, so there it is the server's own binary run in its pod (OADP's documented
+/// form; the pod knows its namespace); elsewhere `velero`, with `-n NS` outside `velero`.
 pub fn velero(namespace: &str) -> String {
-    if namespace == "velero" {
+    if OADP_NAMESPACES.contains(&namespace) {
+        format!(
+            "oc -n {} exec deployment/velero -c velero -- ./velero",
+            word(namespace)
+        )
+    } else if namespace == "velero" {
         "velero".into()
     } else {
         format!("velero -n {}", word(namespace))
@@ -240,6 +250,43 @@ impl MemoryChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn velero_cli_per_install() {
+        assert_eq!(velero("velero"), "velero");
+        assert_eq!(velero("backup"), "velero -n backup");
+        assert_eq!(
+            velero("openshift-adp"),
+            "oc -n openshift-adp exec deployment/velero -c velero -- ./velero"
+        );
+        let oadp_task = BackupTask {
+            engine: Engine::Velero,
+            namespace: "openshift-adp".into(),
+            name: "nightly-1".into(),
+            created: None,
+            vault: "".into(),
+            schedule: "".into(),
+            backup_type: crate::model::BackupType::AppBackup,
+            volumes: Default::default(),
+            phase: crate::model::TaskPhase::Failed,
+            raw_phase: "Failed".into(),
+            started: None,
+            completed: None,
+            expiration: None,
+            message: "".into(),
+            errors: None,
+            warnings: None,
+            included_namespaces: Default::default(),
+            ttl: "".into(),
+        };
+        assert_eq!(
+            describe_backup(&oadp_task),
+            [
+                "oc -n openshift-adp exec deployment/velero -c velero -- ./velero backup describe nightly-1 --details",
+                "oc -n openshift-adp exec deployment/velero -c velero -- ./velero backup logs nightly-1",
+            ]
+        );
+    }
 
     #[test]
     fn shell_words() {

@@ -393,12 +393,8 @@ pub fn missing_vaults(d: &mut Diagnosis) {
                     )
                 };
                 again.commands.push(format!(
-                    "velero{} backup create {}-retry --storage-location {}{namespaces}",
-                    if ns == "velero" {
-                        String::new()
-                    } else {
-                        format!(" -n {}", commands::word(ns))
-                    },
+                    "{} backup create {}-retry --storage-location {}{namespaces}",
+                    commands::velero(ns),
                     t.name,
                     s
                 ));
