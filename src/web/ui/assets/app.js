@@ -546,10 +546,10 @@
         { label: 'Prefix', value: (r) => r.prefix },
         { label: 'Region', value: (r) => r.region },
         { label: 'NetworkPolicy', value: (r) => r.networkPolicy },
-        { label: 'Access mode', value: (r) => r.accessMode },
-        { label: 'Default', value: (r) => (r.default ? 'default' : ''), cell: (r) => (r.default ? h('span', { class: 'tag' }, 'default') : '') },
         { label: 'Phase', value: (r) => r.phase, cell: (r) => badge(r.phase, r.severity) },
         { label: 'Last validation', value: (r) => r.lastValidationTime, cell: (r) => time(r.lastValidationTime) },
+        { label: 'Access mode', value: (r) => r.accessMode },
+        { label: 'Default', value: (r) => (r.default ? 'default' : ''), cell: (r) => (r.default ? h('span', { class: 'tag' }, 'default') : '') },
         { label: 'Message', value: (r) => r.message, msg: true },
       ].filter(Boolean);
       return [
