@@ -1271,6 +1271,161 @@ fn backups_stuck_new_behind_a_stuck_running_backup_are_its_finding() {
     );
 }
 
+#[test]
+fn a_stuck_backup_names_each_task_with_its_phase_and_fixes_with_diagnostics_only() {
+    let mut objects = velero_healthy();
+    objects.push(mk_schedule(
+        "velero",
+        "hourly",
+        "0 * * * *",
+        "default",
+        Some("Enabled"),
+    ));
+    objects.push(mk_scheduled_backup(
+        "velero",
+        "hourly",
+        "default",
+        "Completed",
+        "2026-11-25T01:00:00Z",
+    ));
+    objects.push(mk_scheduled_backup(
+        "velero",
+        "hourly",
+        "default",
+        "InProgress",
+        "2026-11-25T03:00:00Z",
+    ));
+    objects.push(mk_scheduled_backup(
+        "velero",
+        "hourly",
+        "default",
+        "New",
+        "2026-11-25T04:00:00Z",
+    ));
+    // Created 3h ago, within its own bound, and never looked at: Velero prints it New.
+    let mut untouched =
+        mk_scheduled_backup("velero", "hourly", "default", "New", "2026-11-25T06:00:00Z");
+    set(&mut untouched, "/status", json!({}));
+    objects.push(untouched);
+    let findings = diagnose(&objects);
+    let stuck = only(&findings, "task-stuck");
+    assert_eq!(
+        stuck.object.to_string(),
+        "velero/Backup/hourly-20261125030000"
+    );
+    assert_eq!(
+        stuck.summary,
+        "backup hourly-20261125030000 InProgress for 6h (bound 4h); backup \
+         hourly-20261125040000 New, backup hourly-20261125060000 New wait behind it"
+    );
+    assert_eq!(
+        stuck
+            .affected
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>(),
+        [
+            "velero/Backup/hourly-20261125040000",
+            "velero/Backup/hourly-20261125060000"
+        ]
+    );
+    assert!(
+        stuck.cause.ends_with(
+            "Backup(s) hourly-20261125040000, hourly-20261125060000 wait behind it: Velero \
+             runs one backup at a time."
+        ),
+        "{}",
+        stuck.cause
+    );
+    // Another backup would only queue behind the stuck one; each diagnostic once.
+    assert_eq!(
+        commands(stuck),
+        [
+            "velero backup describe hourly-20261125030000 --details",
+            "kubectl -n velero logs deploy/velero | grep hourly-20261125030000",
+        ]
+    );
+    // The schedule's evidence names the untouched backup New, not an empty phase.
+    let missed = only(&findings, "schedule-missed-rpo");
+    let evidence = facts(missed);
+    assert!(
+        evidence.contains("velero/Backup/hourly-20261125060000 New"),
+        "{evidence}"
+    );
+    assert!(
+        !commands(missed)
+            .iter()
+            .any(|c| c.contains("backup logs hourly-20261125060000")),
+        "an unfinished backup has no log yet: {:?}",
+        commands(missed)
+    );
+}
+
+#[test]
+fn a_task_in_an_undocumented_phase_is_named_by_its_own_phase_string() {
+    let mut objects = velero_healthy();
+    objects.push(mk_backup(
+        "velero",
+        "odd-1124",
+        "default",
+        "Exploding",
+        "2026-11-24T08:00:00Z",
+    ));
+    let findings = diagnose(&objects);
+    let stuck = only(&findings, "task-stuck");
+    assert_eq!(
+        stuck.summary,
+        r#"backup odd-1124 Unknown ("Exploding") for 1d1h (bound 4h)"#
+    );
+    assert!(
+        facts(stuck).contains(r#"velero/Backup/odd-1124 phase Unknown ("Exploding")"#),
+        "{}",
+        facts(stuck)
+    );
+    assert!(
+        stuck
+            .cause
+            .contains(r#"has been Unknown ("Exploding") for"#)
+    );
+}
+
+#[test]
+fn a_backup_refused_by_a_read_only_vault_says_so() {
+    let mut objects = velero_healthy();
+    let mut vault = mk_bsl("velero", "dr-readonly", "velero-dr", Some("Available"));
+    set(&mut vault, "/spec/accessMode", json!("ReadOnly"));
+    objects.push(vault);
+    let mut refused = mk_backup(
+        "velero",
+        "to-dr-1125",
+        "dr-readonly",
+        "FailedValidation",
+        "2026-11-25T07:00:00Z",
+    );
+    set(
+        &mut refused,
+        "/status/validationErrors",
+        json!([
+            "backup can't be created because BackupStorageLocation dr-readonly is in read-only mode"
+        ]),
+    );
+    objects.push(refused);
+    let findings = diagnose(&objects);
+    let f = only(&findings, "backup-failed");
+    assert!(
+        facts(f).contains(
+            "velero/BackupStorageLocation/dr-readonly accessMode ReadOnly: vault dr-readonly \
+             takes no backups"
+        ),
+        "{}",
+        facts(f)
+    );
+    assert!(commands(f).contains(&"velero backup-location get dr-readonly -o yaml"));
+    // A ReadWrite vault adds nothing.
+    let plain = diagnose(&velero_healthy());
+    assert!(plain.iter().all(|f| !facts(f).contains("accessMode")));
+}
+
 /// `backupcenter_doctor_findings` lines of one scrape by `collector` at `now`.
 fn doctor_series(
     collector: &backupscope::metrics::collector::Collector,

@@ -461,4 +461,31 @@ pub(crate) mod tests {
         );
         assert_eq!(daily.last_task.map(|t| t.name.as_str()), Some("daily-3"));
     }
+
+    #[test]
+    fn a_completed_backup_being_deleted_is_no_recovery_point() {
+        let mk = |name: &str, done: &str| {
+            json!({"apiVersion": "velero.io/v1", "kind": "Backup",
+                "metadata": {"name": name, "namespace": "velero", "labels": {"velero.io/schedule-name": "daily"}},
+                "status": {"phase": "Completed", "startTimestamp": done, "completionTimestamp": done}})
+        };
+        let mut deleting = mk("daily-2", "2026-11-24T02:00:00Z");
+        deleting["metadata"]["deletionTimestamp"] = json!("2026-11-25T08:00:00Z");
+        let inv = inventory(vec![mk("daily-1", "2026-11-23T02:00:00Z"), deleting]);
+        let c = BackupCenter::new(&inv, now());
+        let runs = c.schedule_runs();
+        let daily = runs[&(Engine::Velero, "velero", "daily")];
+        assert_eq!(
+            daily.last_success,
+            Some("2026-11-23T02:00:00Z".parse().unwrap()),
+            "the backup being deleted is not the last success"
+        );
+        let counts = c.vault_counts("velero", "");
+        assert_eq!(counts[Outcome::Completed as usize], 1);
+        assert_eq!(
+            counts[Outcome::Unknown as usize],
+            1,
+            "Deleting counts as other"
+        );
+    }
 }

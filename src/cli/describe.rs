@@ -75,6 +75,12 @@ impl VaultDescription {
         if !v.network_policy.is_empty() {
             field(&mut out, "Network Policy", &cell(&v.network_policy));
         }
+        field(&mut out, "Access Mode", &cell(&v.access_mode));
+        field(
+            &mut out,
+            "Default",
+            if v.default { "true" } else { "false" },
+        );
         let phase = if v.phase.as_str() == v.raw_phase || v.raw_phase.is_empty() {
             v.phase.to_string()
         } else {
@@ -200,5 +206,41 @@ impl BackupDescription {
         }
         events_section(&mut out, now, &self.events);
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::center::BackupCenter;
+    use crate::center::tests::{inventory, now};
+    use crate::cli::output::Format;
+    use crate::report::describe::describe_vault;
+    use crate::report::status;
+    use serde_json::json;
+
+    #[test]
+    fn a_vault_shows_its_access_mode_and_whether_it_is_the_default() {
+        let inv = inventory(vec![
+            json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+                "metadata": {"name": "dr-readonly", "namespace": "velero"},
+                "spec": {"provider": "aws", "accessMode": "ReadOnly", "default": true,
+                         "objectStorage": {"bucket": "dr"}},
+                "status": {"phase": "Available"}}),
+        ]);
+        let center = BackupCenter::new(&inv, now());
+        let text = describe_vault(&center, "dr-readonly", None)
+            .ok()
+            .and_then(|d| d.render(now(), Format::Table).ok())
+            .unwrap_or_default();
+        assert!(
+            text.contains("\nAccess Mode:          ReadOnly\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nDefault:              true\n"), "{text}");
+        let rows = status::locations(&center);
+        assert_eq!(
+            (rows[0].access_mode.as_str(), rows[0].default),
+            ("ReadOnly", true)
+        );
     }
 }

@@ -15,6 +15,11 @@ fn vault_cell(name: &str, exists: bool) -> String {
     }
 }
 
+/// A count the controller may not have written: `-` when it did not.
+fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".into(), |n| n.to_string())
+}
+
 /// Headers with NAMESPACE second when the report spans several namespaces.
 fn headers<'a>(first: &'a str, rest: &[&'a str], namespaced: bool) -> Vec<&'a str> {
     let mut h = vec![first];
@@ -76,6 +81,7 @@ impl StatusReport {
                     "PARTIALLYFAILED",
                     "FAILED",
                     "INPROGRESS",
+                    "OTHER",
                     "TOTAL",
                 ],
                 ns,
@@ -97,6 +103,7 @@ impl StatusReport {
                     c.partially_failed.to_string(),
                     c.failed.to_string(),
                     c.in_progress.to_string(),
+                    c.other.to_string(),
                     c.total.to_string(),
                 ],
                 ns,
@@ -192,12 +199,16 @@ impl StatusReport {
         let r = &self.restore_status;
         let c = &r.counts;
         out.push_str(&format!(
-            "{} restores: {} completed, {} partially failed, {} failed, {} in progress\n",
-            c.total, c.completed, c.partially_failed, c.failed, c.in_progress
+            "{} restores: {} completed, {} partially failed, {} failed, {} in progress, {} other\n",
+            c.total, c.completed, c.partially_failed, c.failed, c.in_progress, c.other
         ));
         if !r.restores.is_empty() {
             let mut t = Table::new(
-                &headers("RESTORE", &["BACKUP", "PHASE", "REASON", "STARTED"], ns),
+                &headers(
+                    "RESTORE",
+                    &["BACKUP", "PHASE", "ERRORS", "WARNINGS", "REASON", "STARTED"],
+                    ns,
+                ),
                 colour,
             );
             for x in &r.restores {
@@ -207,6 +218,8 @@ impl StatusReport {
                     vec![
                         cell(&x.backup),
                         x.phase.to_string(),
+                        count(x.errors),
+                        count(x.warnings),
                         cell(x.reason),
                         output::age(self.now, x.started),
                     ],
@@ -260,5 +273,106 @@ impl StatusReport {
             );
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::center::BackupCenter;
+    use crate::center::tests::{inventory, now};
+    use crate::cli::output::Format;
+    use crate::report::StatusReport;
+    use serde_json::json;
+
+    fn backup(name: &str, phase: &str) -> serde_json::Value {
+        json!({"apiVersion": "velero.io/v1", "kind": "Backup",
+            "metadata": {"name": name, "namespace": "velero"},
+            "spec": {"storageLocation": "default"}, "status": {"phase": phase}})
+    }
+
+    /// The row of `vault` in BACKUP OPERATION STATUS, as cells.
+    fn counts_row(table: &str, vault: &str) -> Vec<String> {
+        let section = table
+            .split("BACKUP OPERATION STATUS\n")
+            .nth(1)
+            .unwrap_or_default();
+        let mut lines = section.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        assert_eq!(
+            header,
+            [
+                "BACKUPLOCATION",
+                "COMPLETED",
+                "PARTIALLYFAILED",
+                "FAILED",
+                "INPROGRESS",
+                "OTHER",
+                "TOTAL"
+            ]
+        );
+        lines
+            .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .find(|cells| cells.first().is_some_and(|c| c == vault))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn operation_status_columns_add_up_to_the_total() {
+        let mut deleting = backup("old-being-deleted", "Completed");
+        deleting["metadata"]["deletionTimestamp"] = json!("2026-11-25T08:00:00Z");
+        let inv = inventory(vec![
+            json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+                "metadata": {"name": "default", "namespace": "velero"},
+                "status": {"phase": "Available"}}),
+            backup("done", "Completed"),
+            backup("running", "InProgress"),
+            backup("odd", "Exploding"),
+            deleting,
+        ]);
+        let center = BackupCenter::new(&inv, now());
+        let table = StatusReport::build(&center)
+            .render(Format::Table, false)
+            .unwrap_or_default();
+        let row = counts_row(&table, "default");
+        assert_eq!(row[1..], ["1", "0", "0", "1", "2", "4"], "{table}");
+    }
+
+    #[test]
+    fn restore_table_shows_errors_and_warnings() {
+        let restore = json!({"apiVersion": "velero.io/v1", "kind": "Restore",
+            "metadata": {"name": "shop-ns-restore", "namespace": "velero"},
+            "spec": {"backupName": "shop"},
+            "status": {"phase": "PartiallyFailed", "errors": 1, "warnings": 4}});
+        let inv = inventory(vec![restore]);
+        let center = BackupCenter::new(&inv, now());
+        let report = StatusReport::build(&center);
+        let row = &report.restore_status.restores[0];
+        assert_eq!((row.errors, row.warnings), (Some(1), Some(4)));
+        let table = report.render(Format::Table, false).unwrap_or_default();
+        let restores = table.split("RESTORE STATUS\n").nth(1).unwrap_or_default();
+        let lines: Vec<Vec<&str>> = restores
+            .lines()
+            .take(3)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            lines[0].join(" "),
+            "1 restores: 0 completed, 1 partially failed, 0 failed, 0 in progress, 0 other"
+        );
+        assert_eq!(
+            lines[1],
+            [
+                "RESTORE", "BACKUP", "PHASE", "ERRORS", "WARNINGS", "REASON", "STARTED"
+            ]
+        );
+        assert_eq!(
+            lines[2][..5],
+            ["shop-ns-restore", "shop", "PartiallyFailed", "1", "4"]
+        );
     }
 }

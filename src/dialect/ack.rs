@@ -4,9 +4,7 @@
 
 use super::common;
 use super::fields::{self, at, string};
-use crate::model::{
-    BackupTask, BackupType, DataType, Engine, Record, Schedule, TaskPhase, VolumeEvidence,
-};
+use crate::model::{BackupTask, BackupType, DataType, Engine, Record, Schedule, VolumeEvidence};
 use serde_json::Value;
 
 pub const GROUP: &str = "csdr.alibabacloud.com";
@@ -74,7 +72,7 @@ fn backup(obj: &Value) -> BackupTask {
             stated: stated_data_type(obj),
             snapshots: None,
         },
-        phase: TaskPhase::parse_or_new(Some(&raw_phase)),
+        phase: common::backup_phase(obj, &raw_phase),
         raw_phase: raw_phase.into(),
         started: fields::time(obj, &["status", "startTimestamp"]),
         completed: fields::time(obj, &["status", "completionTimestamp"]),
@@ -101,7 +99,7 @@ fn schedule(obj: &Value) -> Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::VaultPhase;
+    use crate::model::{TaskPhase, VaultPhase};
     use serde_json::json;
 
     fn task(v: Value) -> BackupTask {
@@ -158,6 +156,16 @@ mod tests {
         assert_eq!(b.phase, TaskPhase::Unknown);
         assert_eq!(b.raw_phase, "Exploding");
         assert_eq!(b.started, None);
+    }
+
+    #[test]
+    fn a_task_being_deleted_is_deleting() {
+        let b = task(json!({
+            "metadata": {"name": "d", "namespace": "csdr", "deletionTimestamp": "2026-11-25T08:00:00Z"},
+            "status": {"phase": "Completed"}
+        }));
+        assert_eq!(b.phase, TaskPhase::Deleting);
+        assert_eq!(b.raw_phase, "Completed");
     }
 
     #[test]

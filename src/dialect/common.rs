@@ -9,6 +9,9 @@ use crate::model::{
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// `spec.accessMode` of a vault that sets none.
+const READ_WRITE: &str = "ReadWrite";
+
 /// A vault (BackupLocation / BackupStorageLocation).
 pub fn vault(obj: &Value, engine: Engine) -> Vault {
     let raw_phase = string(obj, &["status", "phase"]);
@@ -30,7 +33,11 @@ pub fn vault(obj: &Value, engine: Engine) -> Vault {
         last_validation: fields::time(obj, &["status", "lastValidationTime"]),
         message: string(obj, &["status", "message"]),
         default: fields::boolean(obj, &["spec", "default"]).unwrap_or(false),
-        access_mode: string(obj, &["spec", "accessMode"]),
+        // Unset is ReadWrite: the CRD's default, and what `velero backup-location get` prints.
+        access_mode: match string(obj, &["spec", "accessMode"]).trim() {
+            "" => READ_WRITE.to_string(),
+            mode => mode.to_string(),
+        },
         credential_secret: string(obj, &["spec", "credential", "name"]),
         config: config(obj),
     }
@@ -117,6 +124,25 @@ pub fn restore(obj: &Value, engine: Engine, schedule: String) -> RestoreTask {
     }
 }
 
+/// The phase of a backup task. One being deleted is `Deleting` whatever its status says:
+/// Velero's `backup get` prints Deleting whenever `metadata.deletionTimestamp` is set
+/// (backup_printer.go), and ACK deletes its tasks the same way, so a Completed backup on its
+/// way out is no longer a recovery point. The status phase stays the record's raw phase.
+pub fn backup_phase(obj: &Value, raw_phase: &str) -> TaskPhase {
+    if being_deleted(obj) {
+        TaskPhase::Deleting
+    } else {
+        TaskPhase::parse_or_new(Some(raw_phase))
+    }
+}
+
+/// `metadata.deletionTimestamp` is set: the API server is waiting for finalizers to remove it.
+fn being_deleted(obj: &Value) -> bool {
+    !string(obj, &["metadata", "deletionTimestamp"])
+        .trim()
+        .is_empty()
+}
+
 /// The controller's own words on a failure: Velero's `failureReason` and `validationErrors`,
 /// ACK's `status.message` (each system writes only its own field).
 pub fn failure_message(obj: &Value) -> String {
@@ -137,6 +163,17 @@ pub fn failure_message(obj: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_backup_being_deleted_is_deleting_whatever_its_status() {
+        let deleting =
+            json!({"metadata": {"name": "old", "deletionTimestamp": "2026-11-25T08:00:00Z"}});
+        assert_eq!(backup_phase(&deleting, "Completed"), TaskPhase::Deleting);
+        assert_eq!(backup_phase(&deleting, ""), TaskPhase::Deleting);
+        let kept = json!({"metadata": {"name": "new", "deletionTimestamp": null}});
+        assert_eq!(backup_phase(&kept, "Completed"), TaskPhase::Completed);
+        assert_eq!(backup_phase(&kept, ""), TaskPhase::New);
+    }
 
     #[test]
     fn vault_config_keeps_settings_and_drops_what_could_be_a_secret() {
@@ -176,6 +213,8 @@ mod tests {
             ]
         );
         assert_eq!(v.credential_secret, "cloud");
+        assert_eq!(v.access_mode, "ReadWrite", "unset reads as the CRD default");
+        assert!(!v.read_only());
         // No config at all, or not a map: empty.
         let bare = json!({"metadata": {"name": "x"}, "spec": {"config": "odd"}});
         assert!(vault(&bare, Engine::Ack).config.is_empty());

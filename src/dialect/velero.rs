@@ -3,9 +3,7 @@
 
 use super::common;
 use super::fields::{self, string};
-use crate::model::{
-    BackupTask, BackupType, Engine, PodVolumeBackup, Record, TaskPhase, VolumeEvidence,
-};
+use crate::model::{BackupTask, BackupType, Engine, PodVolumeBackup, Record, VolumeEvidence};
 use serde_json::Value;
 
 pub const GROUP: &str = "velero.io";
@@ -94,7 +92,7 @@ fn backup(obj: &Value) -> BackupTask {
             stated: None,
             snapshots: snapshot_count(obj),
         },
-        phase: TaskPhase::parse_or_new(Some(&raw_phase)),
+        phase: common::backup_phase(obj, &raw_phase),
         raw_phase: raw_phase.into(),
         started: fields::time(obj, &["status", "startTimestamp"]),
         completed: fields::time(obj, &["status", "completionTimestamp"]),
@@ -110,7 +108,7 @@ fn backup(obj: &Value) -> BackupTask {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::VaultPhase;
+    use crate::model::{TaskPhase, VaultPhase};
     use serde_json::json;
 
     fn task(v: Value) -> BackupTask {
@@ -148,6 +146,36 @@ mod tests {
         assert_eq!(b.message, "validation failed: a; b");
         assert_eq!(b.backup_type, BackupType::AppBackup);
         assert_eq!(b.volumes.snapshots, None);
+    }
+
+    #[test]
+    fn v1_10_uploading_phases_are_unfinished_and_keep_their_raw_text() {
+        let b = task(json!({"metadata": {"name": "u"}, "status": {"phase": "Uploading"}}));
+        assert_eq!(b.phase, TaskPhase::WaitingForPluginOperations);
+        assert_eq!(b.raw_phase, "Uploading");
+        let b = task(
+            json!({"metadata": {"name": "p"}, "status": {"phase": "UploadingPartialFailure"}}),
+        );
+        assert_eq!(
+            b.phase,
+            TaskPhase::WaitingForPluginOperationsPartiallyFailed
+        );
+        assert_eq!(b.raw_phase, "UploadingPartialFailure");
+    }
+
+    #[test]
+    fn a_completed_backup_being_deleted_is_deleting() {
+        let b = task(json!({
+            "metadata": {"name": "old-being-deleted", "namespace": "velero",
+                         "deletionTimestamp": "2026-11-25T08:00:00Z",
+                         "finalizers": ["velero.io/backup-deletion"]},
+            "status": {"phase": "Completed", "completionTimestamp": "2026-10-01T00:00:00Z"}
+        }));
+        assert_eq!(b.phase, TaskPhase::Deleting);
+        assert_eq!(
+            b.raw_phase, "Completed",
+            "describe still shows the status phase"
+        );
     }
 
     #[test]

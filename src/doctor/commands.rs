@@ -1,7 +1,7 @@
 //! The exact commands a fix consists of, for one object: kubectl on ACK (whose velero runs inside
 //! the csdr-velero pod), the velero CLI on Velero. Names are quoted only when a shell needs it.
 
-use crate::center::ComponentView;
+use crate::center::{BackupCenter, ComponentView};
 use crate::model::{BackupTask, Engine, RestoreTask, Vault, quantity};
 
 /// A name as a shell word: Kubernetes names never need quoting, anything else is single-quoted.
@@ -16,9 +16,19 @@ pub fn word(s: &str) -> String {
     }
 }
 
-/// `velero` with `-n NS` when Velero is not in its default namespace.
-fn velero(namespace: &str) -> String {
-    if namespace == "velero" {
+/// The namespaces the OpenShift API for Data Protection (OADP) installs Velero in.
+const OADP_NAMESPACES: &[&str] = &["openshift-adp", "oadp-operator"];
+
+/// The velero CLI for the Velero of `namespace`, the one place that decides it: OADP ships no
+/// velero CLI, so there it is the server's own binary run in its pod (OADP's documented
+/// form; the pod knows its namespace); elsewhere `velero`, with `-n NS` outside `velero`.
+pub fn velero(namespace: &str) -> String {
+    if OADP_NAMESPACES.contains(&namespace) {
+        format!(
+            "oc -n {} exec deployment/velero -c velero -- ./velero",
+            word(namespace)
+        )
+    } else if namespace == "velero" {
         "velero".into()
     } else {
         format!("velero -n {}", word(namespace))
@@ -33,8 +43,15 @@ fn ack_velero(namespace: &str) -> String {
     )
 }
 
-/// Read a task's errors: `what` is `backup` or `restore`.
-fn describe_task(engine: Engine, namespace: &str, name: &str, what: &str) -> Vec<String> {
+/// Read a task's errors: `what` is `backup` or `restore`. Velero uploads a task's log when the
+/// task finishes, so `logs` is offered only for a `finished` one.
+fn describe_task(
+    engine: Engine,
+    namespace: &str,
+    name: &str,
+    what: &str,
+    finished: bool,
+) -> Vec<String> {
     let name = word(name);
     match engine {
         Engine::Ack => vec![
@@ -44,15 +61,44 @@ fn describe_task(engine: Engine, namespace: &str, name: &str, what: &str) -> Vec
             ),
             format!("{} describe {what} {name} --details", ack_velero(namespace)),
         ],
-        Engine::Velero => vec![
-            format!("{} {what} describe {name} --details", velero(namespace)),
-            format!("{} {what} logs {name}", velero(namespace)),
-        ],
+        Engine::Velero => {
+            let mut out = vec![format!(
+                "{} {what} describe {name} --details",
+                velero(namespace)
+            )];
+            if finished {
+                out.push(format!("{} {what} logs {name}", velero(namespace)));
+            }
+            out
+        }
     }
 }
 
+/// What the Velero server of `namespace` logs about one task: the log of its Deployment
+/// (Helm before chart 11 names it `<release>-velero`) filtered by the task's name.
+pub fn server_log_grep(c: &BackupCenter, namespace: &str, task: &str) -> String {
+    let deployment = c
+        .components()
+        .into_iter()
+        .filter(|v| v.namespace == namespace && v.spec.name == "velero")
+        .find_map(|v| v.workload.map(|w| w.name.clone()))
+        .unwrap_or_else(|| "velero".into());
+    format!(
+        "kubectl -n {} logs deploy/{} | grep {}",
+        word(namespace),
+        word(&deployment),
+        word(task)
+    )
+}
+
 pub fn describe_backup(task: &BackupTask) -> Vec<String> {
-    describe_task(task.engine, &task.namespace, &task.name, "backup")
+    describe_task(
+        task.engine,
+        &task.namespace,
+        &task.name,
+        "backup",
+        task.phase.is_terminal(),
+    )
 }
 
 pub fn backup_logs(task: &BackupTask) -> String {
@@ -71,7 +117,13 @@ pub fn backup_logs(task: &BackupTask) -> String {
 }
 
 pub fn describe_restore(restore: &RestoreTask) -> Vec<String> {
-    describe_task(restore.engine, &restore.namespace, &restore.name, "restore")
+    describe_task(
+        restore.engine,
+        &restore.namespace,
+        &restore.name,
+        "restore",
+        restore.phase.is_terminal(),
+    )
 }
 
 pub fn describe_vault(vault: &Vault) -> String {
@@ -202,6 +254,43 @@ impl MemoryChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn velero_cli_per_install() {
+        assert_eq!(velero("velero"), "velero");
+        assert_eq!(velero("backup"), "velero -n backup");
+        assert_eq!(
+            velero("openshift-adp"),
+            "oc -n openshift-adp exec deployment/velero -c velero -- ./velero"
+        );
+        let oadp_task = BackupTask {
+            engine: Engine::Velero,
+            namespace: "openshift-adp".into(),
+            name: "nightly-1".into(),
+            created: None,
+            vault: "".into(),
+            schedule: "".into(),
+            backup_type: crate::model::BackupType::AppBackup,
+            volumes: Default::default(),
+            phase: crate::model::TaskPhase::Failed,
+            raw_phase: "Failed".into(),
+            started: None,
+            completed: None,
+            expiration: None,
+            message: "".into(),
+            errors: None,
+            warnings: None,
+            included_namespaces: Default::default(),
+            ttl: "".into(),
+        };
+        assert_eq!(
+            describe_backup(&oadp_task),
+            [
+                "oc -n openshift-adp exec deployment/velero -c velero -- ./velero backup describe nightly-1 --details",
+                "oc -n openshift-adp exec deployment/velero -c velero -- ./velero backup logs nightly-1",
+            ]
+        );
+    }
 
     #[test]
     fn shell_words() {

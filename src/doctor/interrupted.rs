@@ -171,6 +171,31 @@ impl Dropped<'_> {
         }
     }
 
+    /// The phase as the report names it: an undocumented one with the object's own string.
+    fn shown_phase(&self) -> String {
+        match self {
+            Dropped::Backup(v) => v.task.shown_phase(),
+            Dropped::Restore(v) => v.restore.shown_phase(),
+        }
+    }
+
+    /// How to find what an unfinished task waits for: its details and what the server logs
+    /// about it (`velero backup logs` has nothing until the task finishes).
+    fn diagnose(&self, c: &BackupCenter) -> Vec<String> {
+        let (namespace, name, what) = match self {
+            Dropped::Backup(v) => (&*v.task.namespace, &*v.task.name, "backup"),
+            Dropped::Restore(v) => (&*v.restore.namespace, &*v.restore.name, "restore"),
+        };
+        vec![
+            format!(
+                "{} {what} describe {} --details",
+                commands::velero(namespace),
+                commands::word(name)
+            ),
+            commands::server_log_grep(c, namespace, name),
+        ]
+    }
+
     /// How to run it again.
     fn rerun(&self) -> Vec<String> {
         match self {
@@ -179,7 +204,7 @@ impl Dropped<'_> {
                 let mut out = match (t.engine, t.schedule.is_empty()) {
                     (Engine::Velero, false) => vec![format!(
                         "{} backup create --from-schedule {}",
-                        velero_cmd(&t.namespace),
+                        commands::velero(&t.namespace),
                         commands::word(&t.schedule)
                     )],
                     _ => vec![],
@@ -192,7 +217,7 @@ impl Dropped<'_> {
                 let mut out = match r.engine {
                     Engine::Velero => vec![format!(
                         "{} restore create --from-backup {}",
-                        velero_cmd(&r.namespace),
+                        commands::velero(&r.namespace),
                         commands::word(&r.backup)
                     )],
                     Engine::Ack => vec![],
@@ -209,14 +234,6 @@ type Marked<'a> = (Option<Timestamp>, Dropped<'a>);
 
 /// A task past its bound: how long it runs, its phase, whether its twin was marked Failed.
 type Unfinished<'a> = (Dropped<'a>, f64, TaskPhase, bool);
-
-fn velero_cmd(ns: &str) -> String {
-    if ns == "velero" {
-        "velero".into()
-    } else {
-        format!("velero -n {}", commands::word(ns))
-    }
-}
 
 /// The fix for a restart: the memory change when it was OOMKilled (and ACK's alternative), or
 /// the previous logs when it crashed.
@@ -359,11 +376,17 @@ fn server_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Marked]) ->
 pub fn stuck(d: &mut Diagnosis) {
     let c = d.center;
     let mut candidates: Vec<(Dropped, f64, TaskPhase, Option<Timestamp>, bool)> = Vec::new();
+    // Velero backups queued behind a running one, not (yet) past their own bound: they join
+    // the finding of a stuck running backup, and are no finding of their own.
+    let mut queued_young: Vec<Unfinished> = Vec::new();
     for task in d.flagged.iter().copied().filter(|t| t.phase.is_active()) {
         let Some(running) = c.running_seconds(task) else {
             continue;
         };
         if running <= c.stuck_bound_seconds(task.engine, task.phase) {
+            if task.engine == Engine::Velero && queued(task.phase) {
+                queued_young.push((Dropped::Backup(c.view(task)), running, task.phase, false));
+            }
             continue;
         }
         let view = c.view(task);
@@ -390,6 +413,7 @@ pub fn stuck(d: &mut Diagnosis) {
         candidates.push((Dropped::Restore(view), running, r.phase, Some(since), false));
     }
     candidates.retain(|(t, ..)| !d.is_claimed(&t.object()));
+    queued_young.retain(|(t, ..)| !d.is_claimed(&t.object()));
     for engine in [Engine::Ack, Engine::Velero] {
         let restarts = restarts(c, engine);
         let mine: Vec<(Option<usize>, Unfinished)> = candidates
@@ -404,7 +428,7 @@ pub fn stuck(d: &mut Diagnosis) {
             .collect();
         let mut groups = group(mine);
         if engine == Engine::Velero {
-            groups = behind_the_running_one(groups);
+            groups = behind_the_running_one(groups, std::mem::take(&mut queued_young));
         }
         for (key, tasks) in groups {
             let restart = key.map(|i| &restarts[i]);
@@ -425,10 +449,12 @@ fn queued(phase: TaskPhase) -> bool {
 }
 
 /// Velero runs one backup at a time: backups stuck New behind a stuck running backup of their
-/// namespace are that backup's consequence, so they join its finding.
-fn behind_the_running_one(
-    groups: Vec<(Option<usize>, Vec<Unfinished>)>,
-) -> Vec<(Option<usize>, Vec<Unfinished>)> {
+/// namespace are that backup's consequence, so they join its finding; so do the `young`
+/// queued backups, not past their own bound yet, which are otherwise no finding.
+fn behind_the_running_one<'a>(
+    groups: Vec<(Option<usize>, Vec<Unfinished<'a>>)>,
+    young: Vec<Unfinished<'a>>,
+) -> Vec<(Option<usize>, Vec<Unfinished<'a>>)> {
     let is_backup = |t: &Dropped| matches!(t, Dropped::Backup(_));
     let (waiting, mut rest): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(key, tasks)| {
         key.is_none() && tasks.len() == 1 && queued(tasks[0].2) && is_backup(&tasks[0].0)
@@ -443,12 +469,22 @@ fn behind_the_running_one(
             None => rest.push((key, tasks)),
         }
     }
+    for task in young {
+        let ns = task.0.object().namespace;
+        if let Some((_, g)) = rest
+            .iter_mut()
+            .find(|(_, g)| !queued(g[0].2) && is_backup(&g[0].0) && g[0].0.object().namespace == ns)
+        {
+            g.push(task);
+        }
+    }
     rest
 }
 
 fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished]) -> Finding {
-    let (first, running, phase, _) = &tasks[0];
+    let (first, _, phase, _) = &tasks[0];
     let engine = first.engine();
+    let shown = first.shown_phase();
     let mut ev: Vec<Evidence> = tasks.iter().flat_map(|(t, ..)| t.evidence(d)).collect();
     let twin_dropped = tasks.iter().any(|(.., twin)| *twin);
     let mut fix = Vec::new();
@@ -492,14 +528,13 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
             fix.extend(restart_fix(r));
             format!(
                 "{} after the task started; the restarted velero dropped the task{} and csdr \
-                 never updated it, so it stays {} (ACK FAQ #14).",
+                 never updated it, so it stays {shown} (ACK FAQ #14).",
                 restart_words(r),
                 if twin_dropped {
                     " (its velero twin was marked Failed at the server start)"
                 } else {
                     ""
                 },
-                phase
             )
         }
         (Some(r), Engine::Velero) => {
@@ -528,10 +563,12 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
             not running."
             .into(),
         (None, Engine::Velero) => format!(
-            "The task has been {phase} for longer than Velero's default timeouts; an operation \
+            "The task has been {shown} for longer than Velero's default timeouts; an operation \
              (a volume snapshot, a data upload, a pod volume backup) hangs."
         ),
     };
+    // Backups queued behind the first: its consequence, named apart.
+    let waits = |p: TaskPhase| queued(p) && !queued(*phase);
     match engine {
         Engine::Ack => fix.push(FixStep {
             text: "The task will not resume: delete it (in the console's Backup Records, or with \
@@ -540,26 +577,67 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
                 .into(),
             commands: tasks.iter().flat_map(|(t, ..)| t.rerun()).collect(),
         }),
-        Engine::Velero => fix.push(FixStep {
-            text: "Find the operation it waits for.".into(),
-            commands: tasks.iter().flat_map(|(t, ..)| t.rerun()).collect(),
-        }),
+        Engine::Velero => {
+            // Diagnostics only: creating another backup would queue it behind the stuck one.
+            let mut commands: Vec<String> = Vec::new();
+            for (t, ..) in tasks.iter().filter(|(_, _, p, _)| !waits(*p)) {
+                for command in t.diagnose(d.center) {
+                    if !commands.contains(&command) {
+                        commands.push(command);
+                    }
+                }
+            }
+            fix.push(FixStep {
+                text: "Find the operation it waits for.".into(),
+                commands,
+            });
+        }
     }
-    let waiting: Vec<String> = tasks
-        .iter()
-        .skip(1)
-        .filter(|(_, _, p, _)| queued(*p) && !queued(*phase))
-        .map(|(t, ..)| t.object().name)
-        .collect();
+    let (waiting, unfinished): (Vec<&Unfinished>, Vec<&Unfinished>) =
+        tasks.iter().partition(|(_, _, p, _)| waits(*p));
+    let waiting_names: Vec<String> = waiting.iter().map(|(t, ..)| t.object().name).collect();
     let cause = if waiting.is_empty() {
         cause
     } else {
         format!(
             "{cause} Backup(s) {} wait behind it: Velero runs one backup at a time.",
-            waiting.join(", ")
+            waiting_names.join(", ")
         )
     };
-    let names: Vec<String> = tasks.iter().map(|(t, ..)| t.label()).collect();
+    // Each task with its own phase: "backup a InProgress for 6h (bound 4h); backup b New waits
+    // behind it".
+    let unfinished: Vec<String> = unfinished
+        .iter()
+        .enumerate()
+        .map(|(i, (t, running, p, _))| {
+            let bound = if i == 0 {
+                format!(
+                    " (bound {})",
+                    span(d.center.stuck_bound_seconds(engine, *p))
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "{} {} for {}{bound}",
+                t.label(),
+                t.shown_phase(),
+                span(*running)
+            )
+        })
+        .collect();
+    let waiting_words = match waiting.len() {
+        0 => String::new(),
+        n => format!(
+            "; {} wait{} behind it",
+            waiting
+                .iter()
+                .map(|(t, ..)| format!("{} {}", t.label(), t.shown_phase()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if n == 1 { "s" } else { "" }
+        ),
+    };
     Finding {
         rule: "task-stuck",
         severity: if restart.is_some() || twin_dropped {
@@ -569,11 +647,8 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
         },
         object: first.object(),
         summary: format!(
-            "{} {} for {} (bound {}){}",
-            names.join(" and "),
-            phase,
-            span(*running),
-            span(d.center.stuck_bound_seconds(engine, *phase)),
+            "{}{}{waiting_words}",
+            unfinished.join(" and "),
             restart
                 .map(|r| format!(" after {}", restart_words(r)))
                 .unwrap_or_default()

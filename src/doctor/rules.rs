@@ -130,7 +130,9 @@ InProgress and WaitingForPluginOperations (the default item-operation and pod-vo
 after the task started, or the task's velero twin was marked Failed at a server start, the \
 restart is evidence in the same finding (ACK FAQ #14: csdr-velero OOM leaves tasks InProgress) \
 and its fix raises the memory limit; tasks stuck behind one restart are one finding, and so are \
-Velero backups stuck New behind a stuck running backup (Velero runs one at a time). An ACK task \
+Velero backups queued (New, Queued) behind a stuck running backup, past their own bound or not \
+(Velero runs one at a time). On Velero the fix is diagnostic only (`velero backup describe \
+--details`, the server log grepped for the task): another backup would queue behind it. An ACK task \
 stuck while a Warning event says \"couldn't find key HBR_TOKEN\" is FAQ #15 (hbr-client has no \
 token: Cloud Backup not activated or not authorised). Critical \
 when a restart explains it, else Warning.";

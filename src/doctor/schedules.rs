@@ -53,7 +53,7 @@ impl Rpo<'_> {
         };
         let newest = self
             .last_task
-            .map(|t| format!("; newest run {} {}", t.name, t.raw_phase))
+            .map(|t| format!("; newest run {} {}", t.name, t.shown_phase()))
             .unwrap_or_default();
         format!(
             "{}{last}, {bound}{}{newest}",
@@ -172,9 +172,9 @@ fn missed(
             t.completed.or(t.started),
             &r,
             if t.phase.is_failure() && !why.is_empty() {
-                format!("{}: {why}", t.raw_phase)
+                format!("{}: {why}", t.shown_phase())
             } else {
-                t.raw_phase.to_string()
+                t.shown_phase()
             },
         ));
     }

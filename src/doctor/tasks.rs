@@ -52,7 +52,7 @@ pub(crate) fn task_evidence(d: &Diagnosis, view: &TaskView) -> Vec<Evidence> {
     // A twin's or an event's words on an unfinished or completed task are not its failure.
     let message = if t.phase.is_failure() { &message } else { "" };
     let fact = state_fact(
-        format!("phase {}", t.raw_phase),
+        format!("phase {}", t.shown_phase()),
         t.errors,
         t.warnings,
         message,
@@ -65,7 +65,7 @@ pub(crate) fn task_evidence(d: &Diagnosis, view: &TaskView) -> Vec<Evidence> {
     if let Some(twin) = view.twin {
         let r = ObjectRef::new(&twin.namespace, "Backup", &twin.name);
         let fact = state_fact(
-            format!("velero twin phase {}", twin.raw_phase),
+            format!("velero twin phase {}", twin.shown_phase()),
             twin.errors,
             twin.warnings,
             &twin.message,
@@ -144,6 +144,25 @@ pub fn failed_backups(d: &mut Diagnosis) {
         );
         let mut evidence_lines: Vec<Evidence> =
             views.iter().flat_map(|v| task_evidence(d, v)).collect();
+        // Velero refuses backups to a restore-only vault; the vault's Available phase hides it.
+        if let Some(v) = c.task_vault(newest).filter(|v| v.read_only()) {
+            evidence_lines.push(evidence(
+                v.last_validation,
+                &ObjectRef::new(&v.namespace, vault_kind(v.engine), &v.name),
+                format!(
+                    "accessMode ReadOnly: vault {} takes no backups, it is only restored from",
+                    v.name
+                ),
+            ));
+            fix.push(FixStep {
+                text: format!(
+                    "Back up to a ReadWrite vault, or, if {} should take backups, set its \
+                     spec.accessMode to ReadWrite.",
+                    v.name
+                ),
+                commands: vec![commands::describe_vault(v)],
+            });
+        }
         // A schedule that has succeeded since: the failure is history, its cause may recur.
         let since = (!newest.schedule.is_empty())
             .then(|| runs.get(&(engine, ns, newest.schedule.as_str())))
@@ -158,13 +177,13 @@ pub fn failed_backups(d: &mut Diagnosis) {
             ));
         }
         let subject = if views.len() == 1 {
-            format!("backup {} {}", newest.name, newest.raw_phase)
+            format!("backup {} {}", newest.name, newest.shown_phase())
         } else {
             format!(
                 "{} runs of schedule {} {}, newest {}",
                 views.len(),
                 newest.schedule,
-                newest.raw_phase,
+                newest.shown_phase(),
                 newest.name
             )
         };
@@ -212,7 +231,7 @@ pub(crate) fn restore_evidence(d: &Diagnosis, view: &RestoreView) -> Vec<Evidenc
     let object = restore_ref(view);
     let message = d.center.restore_failure_message(view);
     let fact = state_fact(
-        format!("phase {} (backup {})", r.raw_phase, r.backup),
+        format!("phase {} (backup {})", r.shown_phase(), r.backup),
         r.errors,
         r.warnings,
         &message,
@@ -225,7 +244,7 @@ pub(crate) fn restore_evidence(d: &Diagnosis, view: &RestoreView) -> Vec<Evidenc
     if let Some(twin) = view.twin {
         let tr = ObjectRef::new(&twin.namespace, "Restore", &twin.name);
         let fact = state_fact(
-            format!("velero twin phase {}", twin.raw_phase),
+            format!("velero twin phase {}", twin.shown_phase()),
             twin.errors,
             twin.warnings,
             &twin.message,
@@ -272,7 +291,7 @@ pub fn failed_restores(d: &mut Diagnosis) {
                 "restore {} of backup {} {} ({reason}){}",
                 r.name,
                 r.backup,
-                r.raw_phase,
+                r.shown_phase(),
                 if message.is_empty() {
                     String::new()
                 } else {
@@ -341,9 +360,9 @@ pub fn missing_vaults(d: &mut Diagnosis) {
                 t.completed.or(t.started).or(t.created),
                 &task_ref(t),
                 if t.phase.is_failure() && !message.is_empty() {
-                    format!("phase {} naming vault {vault}: {message}", t.raw_phase)
+                    format!("phase {} naming vault {vault}: {message}", t.shown_phase())
                 } else {
-                    format!("phase {} naming vault {vault}", t.raw_phase)
+                    format!("phase {} naming vault {vault}", t.shown_phase())
                 },
             ));
         }
@@ -374,12 +393,8 @@ pub fn missing_vaults(d: &mut Diagnosis) {
                     )
                 };
                 again.commands.push(format!(
-                    "velero{} backup create {}-retry --storage-location {}{namespaces}",
-                    if ns == "velero" {
-                        String::new()
-                    } else {
-                        format!(" -n {}", commands::word(ns))
-                    },
+                    "{} backup create {}-retry --storage-location {}{namespaces}",
+                    commands::velero(ns),
                     t.name,
                     s
                 ));

@@ -212,7 +212,7 @@ fn unavailable_finding(
             &r,
             format!(
                 "{} ({reason}): {}",
-                task.raw_phase,
+                task.shown_phase(),
                 c.failure_message(&view)
             ),
         ));

@@ -62,13 +62,23 @@ pub struct Vault {
     pub last_validation: Option<Timestamp>,
     /// Why the controller marked it unavailable (Velero `status.message`).
     pub message: String,
+    /// `spec.default`: the vault a backup naming none goes to.
     pub default: bool,
+    /// `spec.accessMode`: `ReadWrite` (also when unset) or `ReadOnly`, a vault to restore
+    /// from only, which Velero refuses backups to.
     pub access_mode: String,
     /// Name of the Secret holding the credentials; never its content.
     pub credential_secret: String,
     /// `spec.config` (provider settings: `region`, `s3Url`, `s3ForcePathStyle`, `network`,
     /// ...), scalars as strings; keys that could hold a secret are left out.
     pub config: BTreeMap<String, String>,
+}
+
+impl Vault {
+    /// A vault the engine only restores from: backups naming it fail validation.
+    pub fn read_only(&self) -> bool {
+        self.access_mode == "ReadOnly"
+    }
 }
 
 /// Evidence about where a backup's volume data went, collected from the task itself; the
@@ -113,6 +123,13 @@ pub struct BackupTask {
     pub ttl: SharedStr,
 }
 
+impl BackupTask {
+    /// The phase as reports name it to a person ([`TaskPhase::shown`]).
+    pub fn shown_phase(&self) -> String {
+        self.phase.shown(&self.raw_phase)
+    }
+}
+
 /// A schedule: ACK BackupSchedule or Velero Schedule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
@@ -153,6 +170,13 @@ pub struct RestoreTask {
     pub message: String,
     pub errors: Option<u64>,
     pub warnings: Option<u64>,
+}
+
+impl RestoreTask {
+    /// The phase as reports name it to a person ([`TaskPhase::shown`]).
+    pub fn shown_phase(&self) -> String {
+        self.phase.shown(&self.raw_phase)
+    }
 }
 
 /// A Velero PodVolumeBackup: file-system (on ACK: Cloud Backup) evidence for a backup task.

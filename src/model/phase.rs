@@ -77,13 +77,44 @@ phase_enum! {
     }
 }
 
+/// Phases of older releases under the name their meaning has now: Velero 1.10's `Uploading`
+/// and `UploadingPartialFailure` (data movers uploading snapshot data after the backup
+/// proper) became `WaitingForPluginOperations*` in 1.11. The raw string stays on the record.
+const RENAMED_TASK_PHASES: &[(&str, TaskPhase)] = &[
+    ("Uploading", TaskPhase::WaitingForPluginOperations),
+    (
+        "UploadingPartialFailure",
+        TaskPhase::WaitingForPluginOperationsPartiallyFailed,
+    ),
+];
+
 impl TaskPhase {
     /// A task without a phase has not been picked up by its controller yet; Velero calls that
-    /// `New`, ACK documents no initial value, so both read as `New`.
+    /// `New`, ACK documents no initial value, so both read as `New`. Renamed phases of older
+    /// releases read as their current name.
     pub fn parse_or_new(raw: Option<&str>) -> Self {
         match raw.map(str::trim) {
             None | Some("") => TaskPhase::New,
-            Some(s) => TaskPhase::parse(s),
+            Some(s) => match TaskPhase::parse(s) {
+                TaskPhase::Unknown => RENAMED_TASK_PHASES
+                    .iter()
+                    .find(|(old, _)| *old == s)
+                    .map_or(TaskPhase::Unknown, |(_, now)| *now),
+                known => known,
+            },
+        }
+    }
+
+    /// The phase as a report names it to a person: the model's word, followed by the string
+    /// the object carries when that differs and is not empty, so an undocumented phase reads
+    /// `Unknown ("Exploding")`, a Velero 1.10 one `WaitingForPluginOperations ("Uploading")`
+    /// and a Completed backup being deleted `Deleting ("Completed")`; no phase at all is `New`.
+    pub fn shown(self, raw: &str) -> String {
+        let raw = raw.trim();
+        if raw.is_empty() || raw == self.as_str() {
+            self.as_str().to_string()
+        } else {
+            format!("{self} ({raw:?})")
         }
     }
 
@@ -207,6 +238,42 @@ mod tests {
         assert_eq!(TaskPhase::parse_or_new(None), TaskPhase::New);
         assert_eq!(TaskPhase::parse_or_new(Some(" ")), TaskPhase::New);
         assert_eq!(TaskPhase::parse_or_new(Some("Queued")), TaskPhase::Queued);
+    }
+
+    #[test]
+    fn velero_1_10_phases_read_as_their_1_11_names() {
+        assert_eq!(
+            TaskPhase::parse_or_new(Some("Uploading")),
+            TaskPhase::WaitingForPluginOperations
+        );
+        assert_eq!(
+            TaskPhase::parse_or_new(Some("UploadingPartialFailure")),
+            TaskPhase::WaitingForPluginOperationsPartiallyFailed
+        );
+        assert!(TaskPhase::parse_or_new(Some("Uploading")).is_active());
+        // Case-sensitive like every other phase.
+        assert_eq!(
+            TaskPhase::parse_or_new(Some("uploading")),
+            TaskPhase::Unknown
+        );
+    }
+
+    #[test]
+    fn shown_phase_keeps_what_the_object_says() {
+        assert_eq!(
+            TaskPhase::Unknown.shown("Exploding"),
+            r#"Unknown ("Exploding")"#
+        );
+        assert_eq!(TaskPhase::New.shown(""), "New");
+        assert_eq!(TaskPhase::InProgress.shown("InProgress"), "InProgress");
+        assert_eq!(
+            TaskPhase::WaitingForPluginOperations.shown("Uploading"),
+            r#"WaitingForPluginOperations ("Uploading")"#
+        );
+        assert_eq!(
+            TaskPhase::Deleting.shown("Completed"),
+            r#"Deleting ("Completed")"#
+        );
     }
 
     #[test]

@@ -31,6 +31,8 @@ const CATALOGUE: &[(&str, ReasonClass)] = &[
     ("backup storage location", ReasonClass::VaultError),
     ("timeout", ReasonClass::Timeout),
     ("timed out", ReasonClass::Timeout),
+    // Go's context timeout, as gRPC plugins and the object-store clients report it.
+    ("context deadline exceeded", ReasonClass::Timeout),
     ("addon status is abnormal", ReasonClass::ComponentAbnormal),
     (
         "get target namespace failed",
@@ -42,6 +44,27 @@ const CATALOGUE: &[(&str, ReasonClass)] = &[
     ("files from oss bucket failed", ReasonClass::StorageError),
     ("object storage", ReasonClass::StorageError),
     ("hbr", ReasonClass::HbrError),
+    // The object store refused the vault's credentials or bucket (S3, OSS, MinIO, GCS): the
+    // vault is unusable, not one request. After ACK's own OSS rows, which have their own fix
+    // (FAQ #23), and before `snapshot`, which Velero's object keys contain
+    // (`<backup>-volumesnapshots.json.gz`). A bare "forbidden" is left out: it is also how the
+    // Kubernetes API refuses the server's service account.
+    ("accessdenied", ReasonClass::VaultError),
+    ("access denied", ReasonClass::VaultError),
+    ("status code: 403", ReasonClass::VaultError),
+    ("statuscode=403", ReasonClass::VaultError),
+    ("error 403", ReasonClass::VaultError),
+    ("403 forbidden", ReasonClass::VaultError),
+    ("invalidaccesskeyid", ReasonClass::VaultError),
+    ("signaturedoesnotmatch", ReasonClass::VaultError),
+    ("nosuchbucket", ReasonClass::VaultError),
+    ("bucket does not exist", ReasonClass::VaultError),
+    // The object store's endpoint cannot be reached (wrong s3Url, DNS, a proxy or firewall).
+    ("no such host", ReasonClass::VaultError),
+    ("connection refused", ReasonClass::VaultError),
+    // Any other failed read or write of an object (Velero's persistence layer wraps them so).
+    ("error putting object", ReasonClass::StorageError),
+    ("error getting object", ReasonClass::StorageError),
     ("snapshot", ReasonClass::SnapshotError),
     ("partially completed", ReasonClass::PartialFailure),
     ("internal error", ReasonClass::InternalError),
@@ -114,6 +137,76 @@ mod tests {
                 ReasonClass::HbrError,
             ),
             ("something nobody wrote down", ReasonClass::Unknown),
+            // Velero's object-store failures (failureReason), as OADP and upstream reports show.
+            (
+                "rpc error: code = Unknown desc = error putting object backups/web-backup/velero-backup.json: \
+                 AccessDenied: Access Denied\r\n\tstatus code: 403, request id: 16B4, host id: x=",
+                ReasonClass::VaultError,
+            ),
+            (
+                "error putting object backups/b/b-logs.gz: Forbidden: Forbidden\n\tstatus code: 403",
+                ReasonClass::VaultError,
+            ),
+            (
+                "googleapi: Error 403: velero@p.iam.gserviceaccount.com does not have \
+                 storage.objects.create access, forbidden",
+                ReasonClass::VaultError,
+            ),
+            (
+                "error getting object backups/b/velero-backup.json: NoSuchBucket: The specified \
+                 bucket does not exist",
+                ReasonClass::VaultError,
+            ),
+            (
+                "error putting object backups/b/b.tar.gz: InvalidAccessKeyId: The Access Key Id \
+                 you provided does not exist in our records.",
+                ReasonClass::VaultError,
+            ),
+            (
+                "error putting object backups/b/b.tar.gz: SignatureDoesNotMatch: The request \
+                 signature we calculated does not match the signature you provided.",
+                ReasonClass::VaultError,
+            ),
+            (
+                "error putting object backups/b/b.tar.gz: RequestError: send request failed \
+                 caused by: Put \"https://minio:9000/b\": dial tcp: lookup minio on 10.96.0.10:53: \
+                 no such host",
+                ReasonClass::VaultError,
+            ),
+            (
+                "error putting object backups/b/b.tar.gz: dial tcp 10.0.0.7:9000: connect: \
+                 connection refused",
+                ReasonClass::VaultError,
+            ),
+            (
+                "error putting object backups/b/b-volumesnapshots.json.gz: XMinioStorageFull: \
+                 Storage backend has reached its minimum free drive threshold.",
+                ReasonClass::StorageError,
+            ),
+            (
+                "error getting object backups/b/b.tar.gz: InternalError: We encountered an \
+                 internal error.",
+                ReasonClass::StorageError,
+            ),
+            (
+                "rpc error: code = DeadlineExceeded desc = context deadline exceeded",
+                ReasonClass::Timeout,
+            ),
+            (
+                "error putting object backups/b/b.tar.gz: dial tcp 10.0.0.7:9000: i/o timeout",
+                ReasonClass::Timeout,
+            ),
+            // The Kubernetes API refusing the server is not the vault's fault.
+            (
+                "backups.velero.io \"b\" is forbidden: User \"system:serviceaccount:velero:velero\" \
+                 cannot patch resource",
+                ReasonClass::Unknown,
+            ),
+            // ACK's own OSS rows keep their class (FAQ #23 has the fix).
+            (
+                "upload backup files to OSS bucket failed: StatusCode=403, ErrorCode=AccessDenied",
+                ReasonClass::StorageError,
+            ),
             ("", ReasonClass::Unknown),
             ("MadeUpError: x", ReasonClass::Unknown),
         ];

@@ -42,6 +42,10 @@ pub struct LocationRow {
     pub prefix: String,
     pub region: String,
     pub network_policy: String,
+    /// `ReadWrite` or `ReadOnly` (restore only: backups to it fail validation).
+    pub access_mode: String,
+    /// The vault backups that name none go to.
+    pub default: bool,
     pub phase: &'static str,
     pub raw_phase: String,
     pub severity: Severity,
@@ -131,6 +135,10 @@ pub struct RestoreRow {
     /// Reason class of a failed restore; empty for an unfinished one.
     pub reason: &'static str,
     pub message: String,
+    /// `status.errors` and `status.warnings` (ACK: its velero twin's), as `velero restore get`
+    /// shows them; null when the controller wrote none.
+    pub errors: Option<u64>,
+    pub warnings: Option<u64>,
     pub started: Option<Timestamp>,
     pub completed: Option<Timestamp>,
     /// How long an unfinished restore has been running.
@@ -215,6 +223,8 @@ pub fn locations(center: &BackupCenter) -> Vec<LocationRow> {
             prefix: v.prefix.clone(),
             region: v.region.clone(),
             network_policy: v.network_policy.clone(),
+            access_mode: v.access_mode.clone(),
+            default: v.default,
             phase: v.phase.as_str(),
             raw_phase: v.raw_phase.clone(),
             severity: v.phase.severity(),
@@ -354,6 +364,8 @@ pub fn restores(center: &BackupCenter) -> RestoreStatus {
             } else {
                 r.message.clone()
             },
+            errors: r.errors.or(view.twin.and_then(|t| t.errors)),
+            warnings: r.warnings.or(view.twin.and_then(|t| t.warnings)),
             started: r.started,
             completed: r.completed,
             running_seconds: r

@@ -548,6 +548,8 @@
         { label: 'NetworkPolicy', value: (r) => r.networkPolicy },
         { label: 'Phase', value: (r) => r.phase, cell: (r) => badge(r.phase, r.severity) },
         { label: 'Last validation', value: (r) => r.lastValidationTime, cell: (r) => time(r.lastValidationTime) },
+        { label: 'Access mode', value: (r) => r.accessMode },
+        { label: 'Default', value: (r) => (r.default ? 'default' : ''), cell: (r) => (r.default ? h('span', { class: 'tag' }, 'default') : '') },
         { label: 'Message', value: (r) => r.message, msg: true },
       ].filter(Boolean);
       return [
@@ -635,6 +637,8 @@
         namespacesOf(restores.restores) > 1 ? { label: 'Namespace', value: (r) => r.namespace } : null,
         { label: 'Backup', value: (r) => r.backup, cell: (r) => backupLink(r.namespace, r.backup), nowrap: true },
         { label: 'Phase', value: (r) => r.phase, cell: (r) => badge(r.phase, r.severity) },
+        { label: 'Errors', value: (r) => r.errors, num: true },
+        { label: 'Warnings', value: (r) => r.warnings, num: true },
         { label: 'Reason', value: (r) => r.reason },
         { label: 'Started', value: (r) => r.started, cell: (r) => time(r.started), nowrap: true },
         restores.restores.some((r) => r.runningSeconds !== null) ? { label: 'Running for', value: (r) => r.runningSeconds, cell: (r) => duration(r.runningSeconds), num: true } : null,
