@@ -81,7 +81,7 @@ pub fn server_log_grep(c: &BackupCenter, namespace: &str, task: &str) -> String 
         .components()
         .into_iter()
         .filter(|v| v.namespace == namespace && v.spec.name == "velero")
-        .find_map(|v| v.workload.map(|w| w.name.clone()))
+        .find_map(|v| v.workload().map(|w| w.name.clone()))
         .unwrap_or_else(|| "velero".into());
     format!(
         "kubectl -n {} logs deploy/{} | grep {}",
