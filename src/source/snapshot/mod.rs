@@ -546,8 +546,9 @@ fn yaml_options(len: u64) -> serde_saphyr::Options {
     // named `on` is a Backup named "on").
     options.strict_booleans = true;
     options.underscored_numbers_as_strings = true;
-    // Kubernetes' YAML reader keeps the last of duplicate keys, and so did serde_yaml here.
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    // YAML requires unique keys. Two objects pasted without `---` between them read as one
+    // mapping, and keeping the last of each key silently dropped the first object.
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     // One-line messages: the warning names the file and line already.
     options.with_snippet = false;
     options
@@ -563,12 +564,38 @@ fn yaml_documents(mut text: impl Read, len: u64) -> Result<Vec<Document>, Partia
                 let line = e.location().map(|l| l.line() as usize);
                 return Err(Partial {
                     documents,
-                    error: (line, format!("invalid YAML: {e}")),
+                    error: (line, yaml_error(&e)),
                 });
             }
         }
     }
     Ok(documents)
+}
+
+/// Keys whose repetition at column 0 means a second object began without `---`.
+const OBJECT_KEYS: &[&str] = &["apiVersion", "kind"];
+
+/// The message of a YAML error; a repeated key says which, and what usually causes it (the
+/// parser's own words suggest an option of the library).
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    let serde_saphyr::Error::DuplicateMappingKey { key, location } = e else {
+        return format!("invalid YAML: {e}");
+    };
+    let object_key = key.as_deref().is_some_and(|k| OBJECT_KEYS.contains(&k));
+    let key: String = match key {
+        Some(k) => format!("`{}`", k.chars().take(100).collect::<String>()),
+        None => "a key".into(),
+    };
+    // Columns count from 1.
+    let hint = if object_key && location.column() <= 1 {
+        format!(
+            "; two objects without a `---` line between them? Put a line `---` before line {}",
+            location.line()
+        )
+    } else {
+        String::new()
+    };
+    format!("invalid YAML: {key} appears twice in one mapping (YAML keys are unique){hint}")
 }
 
 #[cfg(test)]
@@ -650,6 +677,39 @@ mod tests {
         );
         assert!(errs[2].contains("d-bad.json:2: invalid JSON"), "{errs:?}");
         assert!(errs[3].contains("no metadata.name"), "{errs:?}");
+    }
+
+    fn yaml_error_of(text: &str) -> (Option<usize>, String) {
+        match yaml_documents(text.as_bytes(), text.len() as u64) {
+            Ok(d) => panic!("read {} documents of {text}", d.len()),
+            Err(p) => p.error,
+        }
+    }
+
+    #[test]
+    fn serde_saphyr_refuses_a_repeated_key_and_names_it() {
+        let (line, message) = yaml_error_of(
+            "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: b\napiVersion: \
+             velero.io/v1\nkind: BackupStorageLocation\n",
+        );
+        assert_eq!(line, Some(5));
+        assert_eq!(
+            message,
+            "invalid YAML: `apiVersion` appears twice in one mapping (YAML keys are unique); \
+             two objects without a `---` line between them? Put a line `---` before line 5"
+        );
+        // Deeper, or another key: no guess at two objects.
+        let (line, message) = yaml_error_of("metadata:\n  name: a\n  labels: {}\n  name: b\n");
+        assert_eq!(line, Some(4));
+        assert_eq!(
+            message,
+            "invalid YAML: `name` appears twice in one mapping (YAML keys are unique)"
+        );
+        let (_, message) = yaml_error_of("spec:\n  kind: a\n  kind: b\n");
+        assert!(!message.contains("---"), "{message}");
+        // Flow style, which only serde-saphyr reads.
+        let (_, message) = yaml_error_of("{kind: Backup, kind: Restore}\n");
+        assert!(message.contains("`kind` appears twice"), "{message}");
     }
 
     #[test]
