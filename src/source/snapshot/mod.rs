@@ -3,7 +3,8 @@
 //! a `.tar.gz` support bundle.
 //!
 //! One bad file never hides the others: its error is reported with the file (and line where the
-//! parser knows it) and loading goes on. Only an input with no object at all is an error.
+//! parser knows it) and loading goes on. Only an input with no object that could be read (of
+//! any kind) is an error.
 //!
 //! Bundles come from tickets, so every cost is bounded by what the input is, not by what it
 //! declares: a file is read up to [`MAX_FILE_BYTES`], all reads of one load (decompressed
@@ -115,12 +116,17 @@ pub enum SnapshotError {
         source: std::io::Error,
     },
     #[error(
-        "no Kubernetes objects found in {path} ({files} files read{errors}); expected files \
-         written by `kubectl get <resource> -o yaml` (or -o json), a directory of them, or a .tar.gz"
+        "no {}Kubernetes objects found in {path} ({files} files read{}{errors}); expected \
+         files written by `kubectl get <resource> -o yaml` (or -o json), a directory of them, \
+         or a .tar.gz",
+        if *.unreadable > 0 { "readable " } else { "" },
+        unreadable_objects(*.unreadable)
     )]
     Empty {
         path: PathBuf,
         files: usize,
+        /// Objects found that could not be read (all of them).
+        unreadable: usize,
         errors: String,
     },
     #[error(
@@ -135,6 +141,14 @@ pub enum SnapshotError {
     },
     #[error("{MAX_TOTAL_BYTES_ENV}={value:?} is not a number of bytes")]
     BadLimit { value: String },
+}
+
+fn unreadable_objects(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => ", 1 object unreadable".into(),
+        n => format!(", {n} objects unreadable"),
+    }
 }
 
 /// Loads every object under `path`, within the limits the environment sets.
@@ -190,7 +204,11 @@ fn load_here(path: &Path, limits: Limits) -> Result<(Vec<Record>, LoadReport), S
             limit: limits.max_total_bytes,
         });
     }
-    if report.objects == 0 {
+    // Objects of kinds backupscope does not read were read all the same; an input whose every
+    // object was unreadable is no snapshot, though it holds objects.
+    let unknown: usize = report.unknown_kinds.values().sum();
+    let usable = records.len() + report.irrelevant + unknown;
+    if usable == 0 {
         let errors = if report.errors.is_empty() {
             String::new()
         } else {
@@ -205,6 +223,7 @@ fn load_here(path: &Path, limits: Limits) -> Result<(Vec<Record>, LoadReport), S
         return Err(SnapshotError::Empty {
             path: path.to_path_buf(),
             files: report.files_read,
+            unreadable: report.objects - usable,
             errors,
         });
     }
