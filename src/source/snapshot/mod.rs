@@ -525,21 +525,82 @@ struct Partial {
 /// reads them.
 fn json_documents(text: impl Read) -> Result<Vec<Document>, Partial> {
     let mut documents = Vec::new();
+    let mut text = Braces {
+        inner: text,
+        read: 0,
+        last: None,
+    };
     // serde_json reads a byte at a time; std's BufReader serves those from its buffer
     // without a call through the reader stack for each.
-    let text = std::io::BufReader::with_capacity(64 * 1024, text);
-    for document in serde_json::Deserializer::from_reader(text).into_iter::<Document>() {
+    let buffered = std::io::BufReader::with_capacity(64 * 1024, &mut text);
+    let mut stream = serde_json::Deserializer::from_reader(buffered).into_iter::<Document>();
+    while let Some(document) = stream.next() {
         match document {
             Ok(d) => documents.push(d),
             Err(e) => {
+                let end = stream.byte_offset() as u64;
+                drop(stream);
+                let trailing = !documents.is_empty() && e.is_syntax() && no_object_after(text, end);
                 return Err(Partial {
                     documents,
-                    error: (Some(e.line()), format!("invalid JSON: {e}")),
+                    error: (Some(e.line()), json_error(&e, trailing)),
                 });
             }
         }
     }
     Ok(documents)
+}
+
+/// The message of a JSON error; `trailing`: the error is in text after the last value read,
+/// and that text holds no object.
+fn json_error(e: &serde_json::Error, trailing: bool) -> String {
+    if trailing {
+        format!(
+            "ignored text after the last JSON object at line {} (it holds no object: nothing \
+             was lost)",
+            e.line()
+        )
+    } else {
+        format!("invalid JSON: {e}")
+    }
+}
+
+/// Text after the last JSON value read more than this is not looked through.
+const MAX_TRAILING_BYTES: u64 = 64 * 1024;
+
+/// Counts the bytes read through it and remembers where the last `{` was: text after the
+/// last value without one holds no object (a shell prompt pasted after `-o json`), text with
+/// one may be an object cut short.
+struct Braces<R> {
+    inner: R,
+    read: u64,
+    last: Option<u64>,
+}
+
+impl<R: Read> Read for Braces<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(at) = buf[..n].iter().rposition(|b| *b == b'{') {
+            self.last = Some(self.read + at as u64);
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Whether the text from byte `end` (where the last value read ends) to the end of the input
+/// holds no `{` and is short: what was read past `end` already, then the rest.
+fn no_object_after<R: Read>(mut text: Braces<R>, end: u64) -> bool {
+    let past = text.read.saturating_sub(end);
+    if text.last.is_some_and(|at| at >= end) || past > MAX_TRAILING_BYTES {
+        return false;
+    }
+    let mut rest = Vec::new();
+    let budget = MAX_TRAILING_BYTES - past;
+    match (&mut text).take(budget + 1).read_to_end(&mut rest) {
+        Ok(n) => n as u64 <= budget && !rest.contains(&b'{'),
+        Err(_) => false,
+    }
 }
 
 /// The YAML parser's budgets for a text of `len` bytes. Without aliases a document holds at
