@@ -26,7 +26,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use text::TextReader;
+use text::{NotText, PastedLines, TextReader};
 
 /// Larger files are refused: exports of a backup center are megabytes, not gigabytes.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -384,15 +384,12 @@ impl Loader {
             );
         }
         let stopped = Rc::new(Cell::new(None));
+        let pasted = PastedLines::default();
         let (used, limit) = (self.used.clone(), self.limits.max_total_bytes);
-        let parsed = open().and_then(|mut reader| {
+        let read_text = |reader| text(reader, &stopped, &pasted);
+        let parsed = open().and_then(|reader| {
             let before = used.get();
-            // The first bytes tell JSON from YAML; they are read once and passed on.
-            let mut head = Vec::new();
-            (&mut reader).take(SNIFF_BYTES).read_to_end(&mut head)?;
-            let json = looks_like_json(&head);
-            let mut text =
-                TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
+            let (mut text, json) = read_text(reader)?;
             if !json {
                 if let Ok(documents) = fastyaml::documents(&mut text) {
                     return Ok(Ok(documents));
@@ -405,17 +402,16 @@ impl Loader {
                 if used.get() <= limit {
                     used.set(before);
                 }
-                return Ok(yaml_documents(
-                    TextReader::new(open()?, stopped.clone()),
-                    len,
-                ));
+                return Ok(yaml_documents(read_text(open()?)?.0, len));
             }
             Ok(match json_documents(text) {
                 Err(json) if json.documents.is_empty() && stopped.get().is_none() => {
                     // YAML flow style looks like JSON (`{kind: List, items: [...]}`), and
                     // kubectl reads it: the JSON error stands only when YAML cannot read the
                     // text either.
-                    let again = TextReader::new(open()?, stopped.clone());
+                    let again = read_text(open()?)?
+                        .0
+                        .dropping_trailing_prompt(pasted.clone());
                     yaml_documents(again, len).map_err(|_| json)
                 }
                 other => other,
@@ -460,6 +456,17 @@ impl Loader {
                 self.error_at(path.into(), None, "holds no Kubernetes objects".into())
             }
             None => {}
+        }
+        for (line, p) in pasted.take() {
+            self.error_at(
+                path.into(),
+                Some(line),
+                format!(
+                    "{} pasted with the export: `{}` (this line was left out, the rest of the \
+                     file read)",
+                    p.what, p.text
+                ),
+            );
         }
     }
 
@@ -508,9 +515,39 @@ impl Loader {
     }
 }
 
-/// Whether a file's first bytes start a JSON value (or YAML flow style, which looks alike).
+/// A file's text as it streams from `reader`, and whether it looks like JSON. Its first bytes
+/// are read to tell, and passed on with the prompt and command lines pasted before the export
+/// blanked (each keeps its line break, so that every line keeps its number) and told to
+/// `pasted`. YAML's last line is held back, and dropped when it is a prompt too; JSON reports
+/// text after its last value by itself.
+fn text<'a>(
+    mut reader: Source<'a>,
+    stopped: &Rc<Cell<Option<NotText>>>,
+    pasted: &PastedLines,
+) -> std::io::Result<(TextReader<impl Read + 'a>, bool)> {
+    let mut head = Vec::new();
+    (&mut reader).take(SNIFF_BYTES).read_to_end(&mut head)?;
+    let json = looks_like_json(&head);
+    for (bytes, line, p) in text::leading_prompts(&head).into_iter().rev() {
+        head.drain(bytes);
+        pasted.borrow_mut().insert(line, p);
+    }
+    let text = TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
+    Ok(if json {
+        (text, true)
+    } else {
+        (text.dropping_trailing_prompt(pasted.clone()), false)
+    })
+}
+
+/// Whether a file's first bytes start a JSON value (or YAML flow style, which looks alike),
+/// after the prompt and command lines pasted before it.
 fn looks_like_json(head: &[u8]) -> bool {
-    head.iter()
+    let after = text::leading_prompts(head)
+        .last()
+        .map_or(0, |(bytes, _, _)| bytes.end);
+    head[after..]
+        .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{' || *b == b'[')
 }
