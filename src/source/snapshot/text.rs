@@ -384,6 +384,8 @@ mod tests {
                 read_all(text.as_bytes(), step),
                 (text.clone().into_bytes(), None)
             );
+            // Holding the last line back changes nothing when it is no prompt.
+            assert_eq!(read_dropping(text.as_bytes(), step), (text.clone(), vec![]));
         }
     }
 
