@@ -27,8 +27,8 @@ pub(super) struct Objects {
     /// `apiVersion/kind` of objects backupscope does not read, with counts.
     pub unknown_kinds: BTreeMap<String, usize>,
     /// The first [`MAX_PROBLEMS_PER_FILE`] problems: (element number from 1, object name or
-    /// "", why); `problems` counts them all.
-    pub first_problems: Vec<(usize, String, ObjectError)>,
+    /// "", why in words); `problems` counts them all.
+    pub first_problems: Vec<(usize, String, String)>,
     pub problems: usize,
 }
 
@@ -72,11 +72,28 @@ impl Objects {
                         .and_then(Value::as_str)
                         .map(|n| n.chars().take(100).collect())
                         .unwrap_or_default();
-                    self.first_problems.push((self.elements, name, error));
+                    self.first_problems
+                        .push((self.elements, name, problem(&error, &obj)));
                 }
             }
         }
     }
+}
+
+/// Why an object was not read, with a hint where its shape tells more: an object whose
+/// indentation an issue tracker stripped has its `name` at the top level.
+fn problem(error: &ObjectError, obj: &Value) -> String {
+    let lost = matches!(error, ObjectError::NoName { .. })
+        && obj.get("name").is_some_and(|n| !n.is_object());
+    if !lost {
+        return error.to_string();
+    }
+    let moved = if obj.get("namespace").is_some() {
+        "name and namespace"
+    } else {
+        "name"
+    };
+    format!("{error}: its indentation looks lost ({moved} at the top level, outside metadata)")
 }
 
 fn is_list_kind(kind: Option<&str>) -> bool {

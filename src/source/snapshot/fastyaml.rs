@@ -23,11 +23,15 @@
 //! marks, folded (`>`) block scalars and indentation indicators, empty block scalars, a scalar
 //! on the line after its key, a comment after a node on its line, plain scalars holding `: `
 //! or ` #`, lines over [`MAX_LINE_BYTES`] and scalars over [`MAX_SCALAR_BYTES`], nesting
-//! deeper than [`MAX_NESTING`], a file without documents, and every syntax error.
+//! deeper than [`MAX_NESTING`], a key repeated in a mapping (serde-saphyr names it: YAML keys
+//! are unique, and two objects pasted without `---` read as one mapping), a file without
+//! documents, and every syntax error.
 
 use super::document::Document;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::{BufRead, Read};
 
 /// Deeper nesting is left to serde-saphyr (and its depth budget, `MAX_DEPTH`).
@@ -39,6 +43,9 @@ const MAX_KEY_BYTES: usize = 1024;
 /// caps all annotations of an object at 256 KiB.
 const MAX_LINE_BYTES: u64 = 1024 * 1024;
 const MAX_SCALAR_BYTES: usize = 4 * 1024 * 1024;
+
+/// Mappings with more keys look their keys up in a hash set rather than a list.
+const FEW_KEYS: usize = 16;
 
 /// Why the fast reader gave up (for tests and debugging: the file is parsed again anyway).
 #[derive(Debug)]
@@ -141,6 +148,65 @@ struct Parser<R> {
     depth: usize,
     /// Scalars that are not one slice of one line are assembled here.
     scratch: String,
+    /// The keys of the mappings being read, one set per nesting level (reused).
+    keys: Vec<Keys>,
+    /// Keyed per parser, so a file cannot choose keys whose hashes collide.
+    hasher: RandomState,
+}
+
+/// Hashes of the keys of one mapping, to refuse a repeated key. Two different keys that
+/// collide by chance only send the file to serde-saphyr, which compares the keys themselves.
+#[derive(Default)]
+struct Keys {
+    few: Vec<u64>,
+    many: HashSet<u64, BuildHasherDefault<Prehashed>>,
+}
+
+impl Keys {
+    fn clear(&mut self) {
+        self.few.clear();
+        // A set that once held a huge mapping would cost its size at every clear.
+        if self.many.capacity() > 1024 {
+            self.many = HashSet::default();
+        } else {
+            self.many.clear();
+        }
+    }
+
+    /// Adds a key's hash; `false` when the mapping had it already.
+    fn insert(&mut self, hash: u64) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&hash) {
+                return false;
+            }
+            if self.few.len() < FEW_KEYS {
+                self.few.push(hash);
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(hash)
+    }
+}
+
+/// The hash set's hasher: its values are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// Characters that may not start a plain scalar (or a plain key) in this subset.
@@ -236,6 +302,8 @@ impl<R: BufRead> Parser<R> {
             number: 0,
             depth: 0,
             scratch: String::new(),
+            keys: Vec::new(),
+            hasher: RandomState::new(),
         }
     }
 
@@ -362,9 +430,15 @@ impl<R: BufRead> Parser<R> {
         }
         self.enter()?;
         self.pos = m;
+        let level = self.depth;
+        if self.keys.len() <= level {
+            self.keys.resize_with(level + 1, Keys::default);
+        }
+        self.keys[level].clear();
         let mut access = BlockMap {
             p: self,
             m,
+            level,
             first: true,
             done: false,
         };
@@ -875,6 +949,8 @@ impl<'de> SeqAccess<'de> for Empty {
 struct BlockMap<'p, R> {
     p: &'p mut Parser<R>,
     m: usize,
+    /// Nesting level: which of the parser's key sets is this mapping's.
+    level: usize,
     first: bool,
     done: bool,
 }
@@ -921,6 +997,9 @@ impl<'de, R: BufRead> MapAccess<'de> for BlockMap<'_, R> {
         };
         if key.len() > MAX_KEY_BYTES {
             return p.refuse("a long key");
+        }
+        if !p.keys[self.level].insert(p.hasher.hash_one(key)) {
+            return p.refuse("a repeated key");
         }
         let key = seed.deserialize(de::value::StrDeserializer::<Refused>::new(key))?;
         p.pos = value_at;
@@ -1277,6 +1356,38 @@ mod tests {
             .map(|i| format!("{}k:\n", " ".repeat(i)))
             .collect::<String>();
         assert!(read::<Value>(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_at_any_level_and_size() {
+        let many: String = (0..3 * FEW_KEYS)
+            .map(|i| format!("  k{i}: {i}\n"))
+            .collect();
+        for text in [
+            "apiVersion: v1\nkind: Backup\napiVersion: v1\nkind: BackupStorageLocation\n".into(),
+            "a:\n  b: 1\n  b: 2\n".to_string(),
+            "- a: 1\n  a: 2\n".into(),
+            "a: 1\n\"a\": 2\n".into(),
+            format!("m:\n{many}  k0: again\n"),
+            format!("m:\n{many}  k{}: again\n", 3 * FEW_KEYS - 1),
+        ] {
+            let refused = read::<Value>(text.as_bytes()).err().map(|e| e.0);
+            assert!(
+                refused
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with("a repeated key")),
+                "{text}: {refused:?}"
+            );
+        }
+        // The same keys in different mappings (nested, siblings, items, documents) are fine.
+        for text in [
+            "a:\n  a:\n    a: 1\n  b: 2\nb:\n  a: 3\n".into(),
+            "- name: x\n  kind: A\n- name: y\n  kind: B\n".into(),
+            "a: 1\n---\na: 2\n".into(),
+            format!("m:\n{many}n:\n{many}"),
+        ] {
+            assert!(same(&text), "refused {text}");
+        }
     }
 
     /// Pieces of strings that make emitters quote, escape, fold or use block scalars.

@@ -3,7 +3,8 @@
 //! a `.tar.gz` support bundle.
 //!
 //! One bad file never hides the others: its error is reported with the file (and line where the
-//! parser knows it) and loading goes on. Only an input with no object at all is an error.
+//! parser knows it) and loading goes on. Only an input with no object that could be read (of
+//! any kind) is an error.
 //!
 //! Bundles come from tickets, so every cost is bounded by what the input is, not by what it
 //! declares: a file is read up to [`MAX_FILE_BYTES`], all reads of one load (decompressed
@@ -25,7 +26,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use text::TextReader;
+use text::{NotText, PastedLines, TextReader};
 
 /// Larger files are refused: exports of a backup center are megabytes, not gigabytes.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
@@ -115,12 +116,17 @@ pub enum SnapshotError {
         source: std::io::Error,
     },
     #[error(
-        "no Kubernetes objects found in {path} ({files} files read{errors}); expected files \
-         written by `kubectl get <resource> -o yaml` (or -o json), a directory of them, or a .tar.gz"
+        "no {}Kubernetes objects found in {path} ({files} files read{}{errors}); expected \
+         files written by `kubectl get <resource> -o yaml` (or -o json), a directory of them, \
+         or a .tar.gz",
+        if *.unreadable > 0 { "readable " } else { "" },
+        unreadable_objects(*.unreadable)
     )]
     Empty {
         path: PathBuf,
         files: usize,
+        /// Objects found that could not be read (all of them).
+        unreadable: usize,
         errors: String,
     },
     #[error(
@@ -135,6 +141,14 @@ pub enum SnapshotError {
     },
     #[error("{MAX_TOTAL_BYTES_ENV}={value:?} is not a number of bytes")]
     BadLimit { value: String },
+}
+
+fn unreadable_objects(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => ", 1 object unreadable".into(),
+        n => format!(", {n} objects unreadable"),
+    }
 }
 
 /// Loads every object under `path`, within the limits the environment sets.
@@ -190,7 +204,11 @@ fn load_here(path: &Path, limits: Limits) -> Result<(Vec<Record>, LoadReport), S
             limit: limits.max_total_bytes,
         });
     }
-    if report.objects == 0 {
+    // Objects of kinds backupscope does not read were read all the same; an input whose every
+    // object was unreadable is no snapshot, though it holds objects.
+    let unknown: usize = report.unknown_kinds.values().sum();
+    let usable = records.len() + report.irrelevant + unknown;
+    if usable == 0 {
         let errors = if report.errors.is_empty() {
             String::new()
         } else {
@@ -205,6 +223,7 @@ fn load_here(path: &Path, limits: Limits) -> Result<(Vec<Record>, LoadReport), S
         return Err(SnapshotError::Empty {
             path: path.to_path_buf(),
             files: report.files_read,
+            unreadable: report.objects - usable,
             errors,
         });
     }
@@ -365,15 +384,12 @@ impl Loader {
             );
         }
         let stopped = Rc::new(Cell::new(None));
+        let pasted = PastedLines::default();
         let (used, limit) = (self.used.clone(), self.limits.max_total_bytes);
-        let parsed = open().and_then(|mut reader| {
+        let read_text = |reader| text(reader, &stopped, &pasted);
+        let parsed = open().and_then(|reader| {
             let before = used.get();
-            // The first bytes tell JSON from YAML; they are read once and passed on.
-            let mut head = Vec::new();
-            (&mut reader).take(SNIFF_BYTES).read_to_end(&mut head)?;
-            let json = looks_like_json(&head);
-            let mut text =
-                TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
+            let (mut text, json) = read_text(reader)?;
             if !json {
                 if let Ok(documents) = fastyaml::documents(&mut text) {
                     return Ok(Ok(documents));
@@ -386,17 +402,16 @@ impl Loader {
                 if used.get() <= limit {
                     used.set(before);
                 }
-                return Ok(yaml_documents(
-                    TextReader::new(open()?, stopped.clone()),
-                    len,
-                ));
+                return Ok(yaml_documents(read_text(open()?)?.0, len));
             }
             Ok(match json_documents(text) {
                 Err(json) if json.documents.is_empty() && stopped.get().is_none() => {
                     // YAML flow style looks like JSON (`{kind: List, items: [...]}`), and
                     // kubectl reads it: the JSON error stands only when YAML cannot read the
                     // text either.
-                    let again = TextReader::new(open()?, stopped.clone());
+                    let again = read_text(open()?)?
+                        .0
+                        .dropping_trailing_prompt(pasted.clone());
                     yaml_documents(again, len).map_err(|_| json)
                 }
                 other => other,
@@ -441,6 +456,17 @@ impl Loader {
                 self.error_at(path.into(), None, "holds no Kubernetes objects".into())
             }
             None => {}
+        }
+        for (line, p) in pasted.take() {
+            self.error_at(
+                path.into(),
+                Some(line),
+                format!(
+                    "{} pasted with the export: `{}` (this line was left out, the rest of the \
+                     file read)",
+                    p.what, p.text
+                ),
+            );
         }
     }
 
@@ -489,9 +515,39 @@ impl Loader {
     }
 }
 
-/// Whether a file's first bytes start a JSON value (or YAML flow style, which looks alike).
+/// A file's text as it streams from `reader`, and whether it looks like JSON. Its first bytes
+/// are read to tell, and passed on with the prompt and command lines pasted before the export
+/// blanked (each keeps its line break, so that every line keeps its number) and told to
+/// `pasted`. YAML's last line is held back, and dropped when it is a prompt too; JSON reports
+/// text after its last value by itself.
+fn text<'a>(
+    mut reader: Source<'a>,
+    stopped: &Rc<Cell<Option<NotText>>>,
+    pasted: &PastedLines,
+) -> std::io::Result<(TextReader<impl Read + 'a>, bool)> {
+    let mut head = Vec::new();
+    (&mut reader).take(SNIFF_BYTES).read_to_end(&mut head)?;
+    let json = looks_like_json(&head);
+    for (bytes, line, p) in text::leading_prompts(&head).into_iter().rev() {
+        head.drain(bytes);
+        pasted.borrow_mut().insert(line, p);
+    }
+    let text = TextReader::new(std::io::Cursor::new(head).chain(reader), stopped.clone());
+    Ok(if json {
+        (text, true)
+    } else {
+        (text.dropping_trailing_prompt(pasted.clone()), false)
+    })
+}
+
+/// Whether a file's first bytes start a JSON value (or YAML flow style, which looks alike),
+/// after the prompt and command lines pasted before it.
 fn looks_like_json(head: &[u8]) -> bool {
-    head.iter()
+    let after = text::leading_prompts(head)
+        .last()
+        .map_or(0, |(bytes, _, _)| bytes.end);
+    head[after..]
+        .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{' || *b == b'[')
 }
@@ -506,21 +562,82 @@ struct Partial {
 /// reads them.
 fn json_documents(text: impl Read) -> Result<Vec<Document>, Partial> {
     let mut documents = Vec::new();
+    let mut text = Braces {
+        inner: text,
+        read: 0,
+        last: None,
+    };
     // serde_json reads a byte at a time; std's BufReader serves those from its buffer
     // without a call through the reader stack for each.
-    let text = std::io::BufReader::with_capacity(64 * 1024, text);
-    for document in serde_json::Deserializer::from_reader(text).into_iter::<Document>() {
+    let buffered = std::io::BufReader::with_capacity(64 * 1024, &mut text);
+    let mut stream = serde_json::Deserializer::from_reader(buffered).into_iter::<Document>();
+    while let Some(document) = stream.next() {
         match document {
             Ok(d) => documents.push(d),
             Err(e) => {
+                let end = stream.byte_offset() as u64;
+                drop(stream);
+                let trailing = !documents.is_empty() && e.is_syntax() && no_object_after(text, end);
                 return Err(Partial {
                     documents,
-                    error: (Some(e.line()), format!("invalid JSON: {e}")),
+                    error: (Some(e.line()), json_error(&e, trailing)),
                 });
             }
         }
     }
     Ok(documents)
+}
+
+/// The message of a JSON error; `trailing`: the error is in text after the last value read,
+/// and that text holds no object.
+fn json_error(e: &serde_json::Error, trailing: bool) -> String {
+    if trailing {
+        format!(
+            "ignored text after the last JSON object at line {} (it holds no object: nothing \
+             was lost)",
+            e.line()
+        )
+    } else {
+        format!("invalid JSON: {e}")
+    }
+}
+
+/// Text after the last JSON value read more than this is not looked through.
+const MAX_TRAILING_BYTES: u64 = 64 * 1024;
+
+/// Counts the bytes read through it and remembers where the last `{` was: text after the
+/// last value without one holds no object (a shell prompt pasted after `-o json`), text with
+/// one may be an object cut short.
+struct Braces<R> {
+    inner: R,
+    read: u64,
+    last: Option<u64>,
+}
+
+impl<R: Read> Read for Braces<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(at) = buf[..n].iter().rposition(|b| *b == b'{') {
+            self.last = Some(self.read + at as u64);
+        }
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Whether the text from byte `end` (where the last value read ends) to the end of the input
+/// holds no `{` and is short: what was read past `end` already, then the rest.
+fn no_object_after<R: Read>(mut text: Braces<R>, end: u64) -> bool {
+    let past = text.read.saturating_sub(end);
+    if text.last.is_some_and(|at| at >= end) || past > MAX_TRAILING_BYTES {
+        return false;
+    }
+    let mut rest = Vec::new();
+    let budget = MAX_TRAILING_BYTES - past;
+    match (&mut text).take(budget + 1).read_to_end(&mut rest) {
+        Ok(n) => n as u64 <= budget && !rest.contains(&b'{'),
+        Err(_) => false,
+    }
 }
 
 /// The YAML parser's budgets for a text of `len` bytes. Without aliases a document holds at
@@ -546,8 +663,9 @@ fn yaml_options(len: u64) -> serde_saphyr::Options {
     // named `on` is a Backup named "on").
     options.strict_booleans = true;
     options.underscored_numbers_as_strings = true;
-    // Kubernetes' YAML reader keeps the last of duplicate keys, and so did serde_yaml here.
-    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
+    // YAML requires unique keys. Two objects pasted without `---` between them read as one
+    // mapping, and keeping the last of each key silently dropped the first object.
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     // One-line messages: the warning names the file and line already.
     options.with_snippet = false;
     options
@@ -563,12 +681,38 @@ fn yaml_documents(mut text: impl Read, len: u64) -> Result<Vec<Document>, Partia
                 let line = e.location().map(|l| l.line() as usize);
                 return Err(Partial {
                     documents,
-                    error: (line, format!("invalid YAML: {e}")),
+                    error: (line, yaml_error(&e)),
                 });
             }
         }
     }
     Ok(documents)
+}
+
+/// Keys whose repetition at column 0 means a second object began without `---`.
+const OBJECT_KEYS: &[&str] = &["apiVersion", "kind"];
+
+/// The message of a YAML error; a repeated key says which, and what usually causes it (the
+/// parser's own words suggest an option of the library).
+fn yaml_error(e: &serde_saphyr::Error) -> String {
+    let serde_saphyr::Error::DuplicateMappingKey { key, location } = e else {
+        return format!("invalid YAML: {e}");
+    };
+    let object_key = key.as_deref().is_some_and(|k| OBJECT_KEYS.contains(&k));
+    let key: String = match key {
+        Some(k) => format!("`{}`", k.chars().take(100).collect::<String>()),
+        None => "a key".into(),
+    };
+    // Columns count from 1.
+    let hint = if object_key && location.column() <= 1 {
+        format!(
+            "; two objects without a `---` line between them? Put a line `---` before line {}",
+            location.line()
+        )
+    } else {
+        String::new()
+    };
+    format!("invalid YAML: {key} appears twice in one mapping (YAML keys are unique){hint}")
 }
 
 #[cfg(test)]
@@ -650,6 +794,39 @@ mod tests {
         );
         assert!(errs[2].contains("d-bad.json:2: invalid JSON"), "{errs:?}");
         assert!(errs[3].contains("no metadata.name"), "{errs:?}");
+    }
+
+    fn yaml_error_of(text: &str) -> (Option<usize>, String) {
+        match yaml_documents(text.as_bytes(), text.len() as u64) {
+            Ok(d) => panic!("read {} documents of {text}", d.len()),
+            Err(p) => p.error,
+        }
+    }
+
+    #[test]
+    fn serde_saphyr_refuses_a_repeated_key_and_names_it() {
+        let (line, message) = yaml_error_of(
+            "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: b\napiVersion: \
+             velero.io/v1\nkind: BackupStorageLocation\n",
+        );
+        assert_eq!(line, Some(5));
+        assert_eq!(
+            message,
+            "invalid YAML: `apiVersion` appears twice in one mapping (YAML keys are unique); \
+             two objects without a `---` line between them? Put a line `---` before line 5"
+        );
+        // Deeper, or another key: no guess at two objects.
+        let (line, message) = yaml_error_of("metadata:\n  name: a\n  labels: {}\n  name: b\n");
+        assert_eq!(line, Some(4));
+        assert_eq!(
+            message,
+            "invalid YAML: `name` appears twice in one mapping (YAML keys are unique)"
+        );
+        let (_, message) = yaml_error_of("spec:\n  kind: a\n  kind: b\n");
+        assert!(!message.contains("---"), "{message}");
+        // Flow style, which only serde-saphyr reads.
+        let (_, message) = yaml_error_of("{kind: Backup, kind: Restore}\n");
+        assert!(message.contains("`kind` appears twice"), "{message}");
     }
 
     #[test]
