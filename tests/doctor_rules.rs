@@ -447,6 +447,18 @@ fn a_vault_never_validated_fires_only_after_its_grace() {
     set(&mut v, "/status/phase", json!("InProgress"));
     fresh.push(v);
     assert_eq!(summary(&diagnose(&fresh)), vec![]);
+    // Velero before 1.5 never wrote a BSL phase: a backup that completed on the vault since
+    // it was created shows it works.
+    let mut old_velero = velero_healthy();
+    old_velero.push(mk_bsl("velero", "gcs-archive", "acme-velero-archive", None));
+    old_velero.push(mk_backup(
+        "velero",
+        "archive-1124",
+        "gcs-archive",
+        "Completed",
+        "2026-11-24T06:30:00Z",
+    ));
+    assert_eq!(summary(&diagnose(&old_velero)), vec![]);
 }
 
 #[test]

@@ -3,8 +3,10 @@
 
 use super::commands::{self, word};
 use super::{Diagnosis, evidence, schedules, span, vault_kind};
-use crate::center::{ScheduleRuns, Severity};
-use crate::model::{BackupTask, Engine, ReasonClass, Schedule, Vault, VaultPhase};
+use crate::center::{BackupCenter, ScheduleRuns, Severity};
+use crate::model::{
+    BackupTask, Engine, ReasonClass, Schedule, TaskPhase, Timestamp, Vault, VaultPhase,
+};
 use crate::report::doctor::{Finding, FixStep, ObjectRef};
 use std::collections::HashMap;
 
@@ -462,6 +464,8 @@ const VALIDATION_GRACE_SECONDS: f64 = 15.0 * 60.0;
 pub fn never_validated(d: &mut Diagnosis) {
     let c = d.center;
     let mut found = Vec::new();
+    // The newest Completed task per vault, read only when some vault lacks a validation.
+    let mut completed: Option<HashMap<(&str, &str), Timestamp>> = None;
     for vault in c.vaults() {
         if vault.last_validation.is_some() || vault.phase == VaultPhase::Unavailable {
             continue;
@@ -471,6 +475,16 @@ pub fn never_validated(d: &mut Diagnosis) {
         };
         let age = c.seconds_since(created);
         if age < VALIDATION_GRACE_SECONDS {
+            continue;
+        }
+        // Velero before 1.5 had no controller that validates a BackupStorageLocation, so its
+        // vaults never get a phase: backups that completed on the vault since it was created
+        // show it works.
+        let completed = completed.get_or_insert_with(|| newest_completed(c));
+        if completed
+            .get(&(vault.namespace.as_str(), vault.name.as_str()))
+            .is_some_and(|at| *at > created)
+        {
             continue;
         }
         let object = vault_ref(vault);
@@ -519,6 +533,20 @@ pub fn never_validated(d: &mut Diagnosis) {
         });
     }
     d.extend(found);
+}
+
+/// When each vault's newest Completed task finished, by (namespace, vault).
+fn newest_completed<'a>(c: &BackupCenter<'a>) -> HashMap<(&'a str, &'a str), Timestamp> {
+    let mut newest: HashMap<(&str, &str), Timestamp> = HashMap::new();
+    for t in c.tasks().filter(|t| t.phase == TaskPhase::Completed) {
+        if let Some(at) = t.completed {
+            let slot = newest
+                .entry((t.namespace.as_str(), t.vault.as_str()))
+                .or_insert(at);
+            *slot = (*slot).max(at);
+        }
+    }
+    newest
 }
 
 #[cfg(test)]
