@@ -4,11 +4,19 @@
 //! 3 MB archive declaring a 3 GB long name took 6 GB), so those headers are read here, in raw
 //! mode, up to [`MAX_HEADER_BYTES`]. Every decompressed byte, skipped entries included, counts
 //! against the load's budget.
+//!
+//! An entry is read once, but the parser may read a file twice (JSON-looking text that is YAML
+//! flow style, YAML the fast reader refuses): JSON-looking entries are held whole, YAML ones
+//! stream with a copy of what was read kept for a second parse ([`Replay`]), so an entry loads
+//! as the same file on disk does, with the same objects and errors.
 
-use super::{Loader, MAX_FILE_BYTES, SNIFF_BYTES, Source, is_tarball, looks_like_json, wanted};
-use std::cell::RefCell;
+use super::{
+    Budgeted, Loader, MAX_FILE_BYTES, SNIFF_BYTES, Source, is_tarball, looks_like_json, wanted,
+};
+use std::cell::{Cell, RefCell};
 use std::io::Read;
 use std::path::Path;
+use std::rc::Rc;
 use tar::EntryType;
 
 /// Largest GNU long-name or PAX header read: a file name is at most [`PATH_MAX`] bytes, and a
@@ -34,6 +42,77 @@ fn pax_path(data: &[u8]) -> Option<Vec<u8>> {
         .filter(|e| e.key_bytes() == b"path")
         .last()
         .map(|e| e.value_bytes().to_vec())
+}
+
+/// A YAML entry of the bundle, which the parser may open twice although a tar entry can be
+/// read only once: YAML the fast reader refuses is parsed again from its start by serde-saphyr
+/// (`Loader::parse`), whose answer, errors and line numbers included, must be the one the same
+/// file on disk gets.
+///
+/// Both readers start with the head the loader read to tell JSON from YAML. The first then
+/// keeps a copy of every byte it reads from the entry; the second reads that copy, then the
+/// rest of the entry. The copy is at most what the fast reader read before it gave up (the
+/// whole entry when it did not give up), so at most the entry's size ([`MAX_FILE_BYTES`]), and
+/// each of its bytes was decompressed within the load's budget. Replayed, it counts against the
+/// budget again, as a file read twice does: the parser gives the first attempt's bytes back,
+/// and without this a bundle of entries refused on their last line would decompress without
+/// limit. An entry thus costs the budget what the same file on disk costs, plus its tar header.
+struct Replay<R> {
+    /// The entry's first bytes, read (and counted) before the parser opened it.
+    head: Vec<u8>,
+    /// The rest of the entry.
+    entry: RefCell<R>,
+    /// What the first reader read from `entry`; taken by the second.
+    copy: RefCell<Vec<u8>>,
+    /// Readers opened so far.
+    opened: Cell<u8>,
+    used: Rc<Cell<u64>>,
+    limit: u64,
+}
+
+impl<R: Read> Replay<R> {
+    fn open(&self) -> std::io::Result<Source<'_>> {
+        let opened = self.opened.get();
+        self.opened.set(opened.saturating_add(1));
+        match opened {
+            0 => Ok(Box::new(self.head.as_slice().chain(Recording(self)))),
+            1 => Ok(Box::new(
+                self.head
+                    .as_slice()
+                    .chain(Budgeted {
+                        inner: std::io::Cursor::new(self.copy.take()),
+                        used: self.used.clone(),
+                        limit: self.limit,
+                    })
+                    .chain(Rest(self)),
+            )),
+            // `Loader::parse` opens a file at most twice (fast reader or JSON, then
+            // serde-saphyr); a third copy would have to be kept for nothing.
+            _ => Err(std::io::Error::other(
+                "a bundle entry is parsed at most twice (a bug in backupscope: please report it)",
+            )),
+        }
+    }
+}
+
+/// The entry's bytes after the head, a copy kept of each.
+struct Recording<'r, R>(&'r Replay<R>);
+
+impl<R: Read> Read for Recording<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.entry.borrow_mut().read(buf)?;
+        self.0.copy.borrow_mut().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The entry's bytes after those the first reader read.
+struct Rest<'r, R>(&'r Replay<R>);
+
+impl<R: Read> Read for Rest<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.entry.borrow_mut().read(buf)
+    }
 }
 
 impl Loader {
@@ -171,15 +250,18 @@ impl Loader {
                     Err(e) => self.error_at(display, None, format!("broken .tar.gz entry: {e}")),
                 }
             } else {
-                // Streamed from the archive into the parser: a 500 MB entry is never held.
-                let source: RefCell<Option<Source>> =
-                    RefCell::new(Some(Box::new(std::io::Cursor::new(head).chain(&mut entry))));
-                self.parse(&display, size, &|| {
-                    source
-                        .borrow_mut()
-                        .take()
-                        .ok_or_else(|| std::io::Error::other("an archive entry is read once"))
-                });
+                // Streamed from the archive into the parser, with a copy of what the fast
+                // reader read kept until it is known whether serde-saphyr must read the entry
+                // again: the copy costs at most the entry's size, within the read budget.
+                let replay = Replay {
+                    head,
+                    entry: RefCell::new(&mut entry),
+                    copy: RefCell::new(Vec::new()),
+                    opened: Cell::new(0),
+                    used: self.used.clone(),
+                    limit: self.limits.max_total_bytes,
+                };
+                self.parse(&display, size, &|| replay.open());
             }
             if self.exhausted.is_some() {
                 return;

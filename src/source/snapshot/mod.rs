@@ -372,8 +372,8 @@ impl Loader {
         self.parse(path, bytes.len() as u64, &|| Ok(Box::new(bytes)));
     }
 
-    /// Parses one file as it streams from `open` (called again when JSON-looking text turns
-    /// out to be YAML flow style).
+    /// Parses one file as it streams from `open`, which is called again (once at most) when
+    /// JSON-looking text turns out to be YAML flow style or the fast reader refuses the YAML.
     fn parse<'a>(&mut self, path: &str, len: u64, open: &dyn Fn() -> std::io::Result<Source<'a>>) {
         self.report.files_read += 1;
         if len > MAX_FILE_BYTES {
@@ -842,22 +842,123 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn tarball_bundle() {
-        let d = dir();
-        let tgz = d.join("bundle.tar.gz");
-        let f = std::fs::File::create(&tgz).unwrap();
+    /// A `.tar.gz` at `path` holding `files` (name, text).
+    fn tgz_of(path: &Path, files: &[(&str, &str)]) {
+        let f = std::fs::File::create(path).unwrap();
         let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
             f,
             flate2::Compression::fast(),
         ));
-        let mut header = tar::Header::new_gnu();
-        header.set_size(LIST.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, "bundle/velero/backups.yaml", LIST.as_bytes())
-            .unwrap();
+        for (name, text) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, name, text.as_bytes()).unwrap();
+        }
         tar.into_inner().unwrap().finish().unwrap().flush().unwrap();
+    }
+
+    /// What loading `path` gave (records, report, or the error), with the files' paths cut to
+    /// their names: `prefix` is `<dir>/` or `<bundle>!`.
+    fn outcome(path: &Path, prefix: &str) -> String {
+        let text = match load(path) {
+            Ok((records, report)) => {
+                let errors: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
+                format!("{records:?}\n{report:?}\nerrors: {errors:?}")
+            }
+            Err(e) => e.to_string(),
+        };
+        text.replace(prefix, "")
+    }
+
+    /// YAML the fast reader refuses is parsed again by serde-saphyr from its start; a bundle
+    /// entry, read once from the archive, gets the same objects and errors as the same file in
+    /// a directory (it used to fail with "an archive entry is read once").
+    #[test]
+    fn a_bundle_entry_loads_as_the_same_file_in_a_directory() {
+        let backup = |name: &str| {
+            format!(
+                "- apiVersion: velero.io/v1\n  kind: Backup\n  metadata:\n    name: {name}\n    \
+                 namespace: velero\n  status:\n    phase: Completed\n"
+            )
+        };
+        // Over SNIFF_BYTES, so that the refusal comes after the first read of the entry.
+        let many: String = (0..2000).map(|i| backup(&format!("b{i}"))).collect();
+        assert!(many.len() as u64 > 2 * SNIFF_BYTES);
+        let cases: Vec<(&str, String, &str)> = vec![
+            (
+                "flow style",
+                "apiVersion: velero.io/v1\nkind: Backup\nmetadata: {name: f, namespace: velero}\n\
+                 status: {phase: Completed}\n"
+                    .into(),
+                "",
+            ),
+            (
+                "flow style that looks like JSON",
+                "{apiVersion: velero.io/v1, kind: Backup, metadata: {name: j}}\n".into(),
+                "",
+            ),
+            (
+                "a tab after a key",
+                "apiVersion: velero.io/v1\nkind:\tBackup\nmetadata:\n  name: t\n".into(),
+                "",
+            ),
+            (
+                "tab-indented",
+                "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n\tname: t\n".into(),
+                "case.yaml:4: invalid YAML",
+            ),
+            (
+                "a repeated key: two objects pasted without `---`",
+                format!(
+                    "apiVersion: velero.io/v1\nkind: Backup\nmetadata:\n  name: p\n  namespace: \
+                     velero\n{LIST}"
+                ),
+                "case.yaml:6: invalid YAML: `apiVersion` appears twice in one mapping (YAML keys \
+                 are unique); two objects without a `---` line between them? Put a line `---` \
+                 before line 6",
+            ),
+            (
+                "flow style after 2 000 objects",
+                format!(
+                    "apiVersion: v1\nitems:\n{many}- {{apiVersion: v1, kind: Secret}}\nkind: List\n"
+                ),
+                "",
+            ),
+            (
+                "a key repeated on the last line, after 2 000 objects",
+                format!("apiVersion: v1\nitems:\n{many}kind: List\nkind: List\n"),
+                "case.yaml:14004: invalid YAML: `kind` appears twice in one mapping",
+            ),
+        ];
+        for (what, text, error) in cases {
+            let d = dir();
+            let files = [("case.yaml", text.as_str()), ("good.yaml", LIST)];
+            let tree = d.join("tree");
+            std::fs::create_dir(&tree).unwrap();
+            for (name, text) in files {
+                std::fs::write(tree.join(name), text).unwrap();
+            }
+            let bundle = d.join("bundle.tar.gz");
+            tgz_of(&bundle, &files);
+            let on_disk = outcome(&tree, &format!("{}/", tree.display()));
+            let in_bundle = outcome(&bundle, &format!("{}!", bundle.display()));
+            assert_eq!(in_bundle, on_disk, "{what}");
+            if error.is_empty() {
+                assert!(on_disk.ends_with("errors: []"), "{what}: {on_disk}");
+            } else {
+                assert!(on_disk.contains(error), "{what}: {on_disk}");
+            }
+            std::fs::remove_dir_all(&d).unwrap();
+        }
+    }
+
+    #[test]
+    fn tarball_bundle() {
+        let d = dir();
+        let tgz = d.join("bundle.tar.gz");
+        tgz_of(&tgz, &[("bundle/velero/backups.yaml", LIST)]);
         let (records, report) = load(&tgz).unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(report.files_read, 1);
