@@ -305,6 +305,44 @@ fn refused_yaml_entries_count_against_the_budget() {
     assert_eq!(report.unknown_kinds.get("v1/Secret"), Some(&6));
 }
 
+/// Bound: a YAML bundle entry is kept in memory for a second parse only up to 8 MiB; past
+/// that, an entry the fast reader refuses is read again from the archive on disk, and its bytes
+/// count against the budget as often as they are decompressed: refused on its last line, it
+/// costs about twice its size, and fails a budget of 1.6 times its size (which a copy would
+/// fit). (That it then loads as from a copy is tested in the library, with a lower cap:
+/// serde-saphyr reads 9 MB slowly in a debug build.)
+#[test]
+fn a_refused_yaml_entry_past_the_copy_cap_is_read_again_from_the_archive() {
+    let dir = TempDir::new("hostile-refused-reread");
+    let tgz = dir.path().join("bundle.tar.gz");
+    // About 9.3 MB (over 8 MiB) of comments, which the fast reader passes over quickly, refused
+    // on the last line (flow style).
+    let comments = format!("# {}\n", "x".repeat(97)).repeat(93_000);
+    let text = format!(
+        "apiVersion: v1\nkind: List\nitems:\n{}{comments}- {{apiVersion: v1, kind: Secret}}\n",
+        block_items(10)
+    );
+    assert!(
+        (8_500_000..10_000_000).contains(&text.len()),
+        "{}",
+        text.len()
+    );
+    tar_gz(&tgz, |tar| {
+        for (name, text) in [("b/a-good.yaml", BACKUP), ("b/big.yaml", text.as_str())] {
+            tar.append_data(&mut file_header(text.len()), name, text.as_bytes())
+                .expect("append");
+        }
+    });
+    let limits = Limits {
+        max_total_bytes: text.len() as u64 * 8 / 5,
+    };
+    let err = snapshot::load_with(&tgz, limits).expect_err("over budget");
+    assert!(
+        matches!(&err, SnapshotError::Budget { at, .. } if at.ends_with("!b/big.yaml")),
+        "{err}"
+    );
+}
+
 /// Bound: at most `MAX_PROBLEMS_PER_FILE` (20) problems per file are listed, then one line
 /// counting the rest (a 20 MB `[0,0,...]` printed one warning per item).
 #[test]
