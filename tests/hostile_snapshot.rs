@@ -214,6 +214,135 @@ fn decompressed_bytes_budget_fails_the_load_and_names_itself() {
     assert_eq!((records, report.files_read), (12, 12));
 }
 
+/// `n` Velero Backups as the items of a block-style List (what the fast YAML reader reads).
+fn block_items(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "- apiVersion: velero.io/v1\n  kind: Backup\n  metadata:\n    name: b{i}\n    \
+                 namespace: velero\n"
+            )
+        })
+        .collect()
+}
+
+/// Bound: a YAML bundle entry the fast reader refuses is parsed again from a copy of what it
+/// read (a tar entry is read once), and that copy is bounded by the load's budget: an entry
+/// larger than what is left of it fails the load with the budget error, whether the fast
+/// reader refuses it at its start (flow style) or on its last line (a repeated key).
+#[test]
+fn a_refused_yaml_entry_over_the_budget_fails_the_load() {
+    let flow: String = std::iter::once("apiVersion: v1\nkind: List\nitems:\n".to_string())
+        .chain((0..25_000).map(|i| {
+            format!("- {{apiVersion: velero.io/v1, kind: Backup, metadata: {{name: b{i}}}}}\n")
+        }))
+        .collect();
+    let repeated = format!(
+        "apiVersion: v1\nitems:\n{}kind: List\nkind: List\n",
+        block_items(20_000)
+    );
+    for (what, text) in [("flow style", flow), ("a repeated key", repeated)] {
+        assert!(text.len() > 1_500_000, "{what}: {}", text.len());
+        let dir = TempDir::new("hostile-refused-budget");
+        let tgz = dir.path().join("bundle.tar.gz");
+        tar_gz(&tgz, |tar| {
+            for (name, text) in [("b/a-good.yaml", BACKUP), ("b/big.yaml", text.as_str())] {
+                tar.append_data(&mut file_header(text.len()), name, text.as_bytes())
+                    .expect("append");
+            }
+        });
+        let limits = Limits {
+            max_total_bytes: 1_000_000,
+        };
+        let err = snapshot::load_with(&tgz, limits).expect_err("over budget");
+        match &err {
+            SnapshotError::Budget { at, limit, .. } => {
+                assert!(at.ends_with("bundle.tar.gz!b/big.yaml"), "{what}: {err}");
+                assert_eq!(*limit, 1_000_000, "{what}");
+            }
+            _ => panic!("{what}: {err}"),
+        }
+    }
+}
+
+/// Bound: each YAML bundle entry the fast reader refuses counts its size against the budget,
+/// as a file on disk read twice does. The parser gives back the bytes of the fast reader's
+/// attempt; a replayed copy that did not count again would let entries refused on their last
+/// line decompress without limit.
+#[test]
+fn refused_yaml_entries_count_against_the_budget() {
+    let dir = TempDir::new("hostile-refused-many");
+    let tgz = dir.path().join("bundle.tar.gz");
+    // About 200 KB each, refused on the last line (flow style), loaded by serde-saphyr.
+    let text = format!(
+        "apiVersion: v1\nitems:\n{}- {{apiVersion: v1, kind: Secret}}\nkind: List\n",
+        block_items(2_200)
+    );
+    assert!((190_000..230_000).contains(&text.len()), "{}", text.len());
+    tar_gz(&tgz, |tar| {
+        for i in 0..6 {
+            tar.append_data(
+                &mut file_header(text.len()),
+                format!("b/e{i}.yaml"),
+                text.as_bytes(),
+            )
+            .expect("append");
+        }
+    });
+    // Four entries are more than 700 000 bytes.
+    let limits = Limits {
+        max_total_bytes: 700_000,
+    };
+    let err = snapshot::load_with(&tgz, limits).expect_err("over budget");
+    assert!(
+        matches!(&err, SnapshotError::Budget { at, .. } if at.ends_with("!b/e3.yaml")),
+        "{err}"
+    );
+    // Within the default budget every entry loads, as the same files would from a directory.
+    let (records, report) = load(&tgz);
+    assert_eq!((records, report.files_read), (6 * 2_200, 6));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.unknown_kinds.get("v1/Secret"), Some(&6));
+}
+
+/// Bound: a YAML bundle entry is kept in memory for a second parse only up to 8 MiB; past
+/// that, an entry the fast reader refuses is read again from the archive on disk, and its bytes
+/// count against the budget as often as they are decompressed: refused on its last line, it
+/// costs about twice its size, and fails a budget of 1.6 times its size (which a copy would
+/// fit). (That it then loads as from a copy is tested in the library, with a lower cap:
+/// serde-saphyr reads 9 MB slowly in a debug build.)
+#[test]
+fn a_refused_yaml_entry_past_the_copy_cap_is_read_again_from_the_archive() {
+    let dir = TempDir::new("hostile-refused-reread");
+    let tgz = dir.path().join("bundle.tar.gz");
+    // About 9.3 MB (over 8 MiB) of comments, which the fast reader passes over quickly, refused
+    // on the last line (flow style).
+    let comments = format!("# {}\n", "x".repeat(97)).repeat(93_000);
+    let text = format!(
+        "apiVersion: v1\nkind: List\nitems:\n{}{comments}- {{apiVersion: v1, kind: Secret}}\n",
+        block_items(10)
+    );
+    assert!(
+        (8_500_000..10_000_000).contains(&text.len()),
+        "{}",
+        text.len()
+    );
+    tar_gz(&tgz, |tar| {
+        for (name, text) in [("b/a-good.yaml", BACKUP), ("b/big.yaml", text.as_str())] {
+            tar.append_data(&mut file_header(text.len()), name, text.as_bytes())
+                .expect("append");
+        }
+    });
+    let limits = Limits {
+        max_total_bytes: text.len() as u64 * 8 / 5,
+    };
+    let err = snapshot::load_with(&tgz, limits).expect_err("over budget");
+    assert!(
+        matches!(&err, SnapshotError::Budget { at, .. } if at.ends_with("!b/big.yaml")),
+        "{err}"
+    );
+}
+
 /// Bound: at most `MAX_PROBLEMS_PER_FILE` (20) problems per file are listed, then one line
 /// counting the rest (a 20 MB `[0,0,...]` printed one warning per item).
 #[test]
