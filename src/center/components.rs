@@ -94,16 +94,13 @@ impl<'a> BackupCenter<'a> {
     /// where its workload or pods are, plus a `NotFound` view of each required component in
     /// every namespace of its engine that lacks it.
     pub fn components(&self) -> Vec<ComponentView<'a>> {
-        self.component_views().0
+        self.components_and_not_exported().0
     }
 
-    /// The required components a snapshot says nothing about (see [`Coverage::Exported`]);
-    /// always empty on a live cluster.
-    pub fn components_not_exported(&self) -> Vec<NotExported> {
-        self.component_views().1
-    }
-
-    fn component_views(&self) -> (Vec<ComponentView<'a>>, Vec<NotExported>) {
+    /// [`components`](Self::components), and the required components a snapshot says
+    /// nothing about (see [`Coverage::Exported`]; always none on a live cluster), from one
+    /// walk of the workloads and pods.
+    pub fn components_and_not_exported(&self) -> (Vec<ComponentView<'a>>, Vec<NotExported>) {
         let engines = self.engines();
         let inv = self.inventory;
         let homes: BTreeMap<Engine, BTreeSet<&str>> = engines
@@ -409,12 +406,12 @@ mod tests {
         let mut inv = inventory(vec![velero_backup()]);
         let listed = |inv: &Inventory| {
             let c = BackupCenter::new(inv, now());
-            let views: Vec<_> = c
-                .components()
+            let (views, not_exported) = c.components_and_not_exported();
+            let views: Vec<_> = views
                 .iter()
                 .map(|v| (v.spec.name, v.namespace.clone(), v.status))
                 .collect();
-            (views, c.components_not_exported())
+            (views, not_exported)
         };
         // Live: the namespace was read whole, so the server is missing.
         let (views, not_exported) = listed(&inv);

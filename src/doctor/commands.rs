@@ -3,6 +3,7 @@
 
 use crate::center::{BackupCenter, ComponentView};
 use crate::model::{BackupTask, Engine, RestoreTask, Vault, quantity};
+use std::collections::HashMap;
 
 /// A name as a shell word: Kubernetes names never need quoting, anything else is single-quoted.
 pub fn word(s: &str) -> String {
@@ -74,19 +75,24 @@ fn describe_task(
     }
 }
 
-/// What the Velero server of `namespace` logs about one task: the log of its Deployment
-/// (Helm before chart 11 names it `<release>-velero`) filtered by the task's name.
-pub fn server_log_grep(c: &BackupCenter, namespace: &str, task: &str) -> String {
-    let deployment = c
-        .components()
+/// The Velero server Deployment of each namespace that exports one (Helm before chart 11
+/// names it `<release>-velero`), found once for all the commands of a finding.
+pub fn velero_servers(c: &BackupCenter) -> HashMap<String, String> {
+    c.components()
         .into_iter()
-        .filter(|v| v.namespace == namespace && v.spec.name == "velero")
-        .find_map(|v| v.workload().map(|w| w.name.clone()))
-        .unwrap_or_else(|| "velero".into());
+        .filter(|v| v.spec.name == "velero")
+        .filter_map(|v| Some((v.namespace.clone(), v.workload()?.name.clone())))
+        .collect()
+}
+
+/// What the Velero server of `namespace` logs about one task: the log of its Deployment
+/// (from [`velero_servers`]; `velero` where none was found) filtered by the task's name.
+pub fn server_log_grep(servers: &HashMap<String, String>, namespace: &str, task: &str) -> String {
+    let deployment = servers.get(namespace).map_or("velero", String::as_str);
     format!(
         "kubectl -n {} logs deploy/{} | grep {}",
         word(namespace),
-        word(&deployment),
+        word(deployment),
         word(task)
     )
 }

@@ -11,6 +11,7 @@ use crate::model::{
     ContainerStatus, Engine, Pod, ReasonClass, TaskPhase, Termination, Timestamp, WorkloadKind,
 };
 use crate::report::doctor::{Evidence, Finding, FixStep, ObjectRef};
+use std::collections::HashMap;
 
 /// Components whose restart drops the tasks in flight.
 const SERVERS: &[&str] = &["csdr-velero", "csdr-controller", "velero"];
@@ -181,7 +182,7 @@ impl Dropped<'_> {
 
     /// How to find what an unfinished task waits for: its details and what the server logs
     /// about it (`velero backup logs` has nothing until the task finishes).
-    fn diagnose(&self, c: &BackupCenter) -> Vec<String> {
+    fn diagnose(&self, servers: &HashMap<String, String>) -> Vec<String> {
         let (namespace, name, what) = match self {
             Dropped::Backup(v) => (&*v.task.namespace, &*v.task.name, "backup"),
             Dropped::Restore(v) => (&*v.restore.namespace, &*v.restore.name, "restore"),
@@ -192,7 +193,7 @@ impl Dropped<'_> {
                 commands::velero(namespace),
                 commands::word(name)
             ),
-            commands::server_log_grep(c, namespace, name),
+            commands::server_log_grep(servers, namespace, name),
         ]
     }
 
@@ -579,9 +580,10 @@ fn stuck_finding(d: &Diagnosis, restart: Option<&Restart>, tasks: &[Unfinished])
         }),
         Engine::Velero => {
             // Diagnostics only: creating another backup would queue it behind the stuck one.
+            let servers = commands::velero_servers(d.center);
             let mut commands: Vec<String> = Vec::new();
             for (t, ..) in tasks.iter().filter(|(_, _, p, _)| !waits(*p)) {
-                for command in t.diagnose(d.center) {
+                for command in t.diagnose(&servers) {
                     if !commands.contains(&command) {
                         commands.push(command);
                     }

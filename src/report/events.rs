@@ -153,8 +153,9 @@ type ComponentState = (&'static str, &'static str, Severity);
 
 impl<'c, 'a> Resolver<'c, 'a> {
     fn new(center: &'c BackupCenter<'a>) -> Self {
+        let (views, not_exported) = center.components_and_not_exported();
         let mut components = HashMap::new();
-        for c in center.components() {
+        for c in views {
             let own = (c.spec.name, c.status.as_str(), c.status.severity());
             for w in &c.workloads {
                 components.insert((w.namespace.clone(), w.name.clone()), own);
@@ -178,13 +179,10 @@ impl<'c, 'a> Resolver<'c, 'a> {
                 .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
                 .collect(),
             components,
-            not_exported: center.components_not_exported().into_iter().fold(
-                HashMap::new(),
-                |mut map, c| {
-                    map.entry(c.namespace).or_insert_with(Vec::new).push(c.spec);
-                    map
-                },
-            ),
+            not_exported: not_exported.into_iter().fold(HashMap::new(), |mut map, c| {
+                map.entry(c.namespace).or_insert_with(Vec::new).push(c.spec);
+                map
+            }),
         }
     }
 

@@ -2,7 +2,7 @@
 //! Backup Operation Status, Addon Status), plus the schedules and restores behind them.
 
 use super::OutcomeCounts;
-use crate::center::{BackupCenter, Graded, Severity};
+use crate::center::{BackupCenter, ComponentView, Graded, Severity};
 use crate::model::{ContainerSpec, Outcome, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -171,6 +171,7 @@ pub struct ComponentRow {
 
 impl StatusReport {
     pub fn build(center: &BackupCenter) -> StatusReport {
+        let (views, not_exported) = center.components_and_not_exported();
         StatusReport {
             now: center.now,
             engines: center.engines().iter().map(|e| e.as_str()).collect(),
@@ -178,9 +179,8 @@ impl StatusReport {
             backup_operation_status: operations(center),
             schedules: schedules(center),
             restore_status: restores(center),
-            addon_status: components(center),
-            components_not_exported: center
-                .components_not_exported()
+            addon_status: component_rows(center, views),
+            components_not_exported: not_exported
                 .into_iter()
                 .map(|c| ComponentRef {
                     component: c.spec.name,
@@ -387,8 +387,11 @@ pub fn restores(center: &BackupCenter) -> RestoreStatus {
 
 /// Addon Status rows, in the order of [`BackupCenter::components`].
 pub fn components(center: &BackupCenter) -> Vec<ComponentRow> {
-    center
-        .components()
+    component_rows(center, center.components())
+}
+
+fn component_rows(center: &BackupCenter, views: Vec<ComponentView>) -> Vec<ComponentRow> {
+    views
         .into_iter()
         .map(|c| {
             let containers = c.workload().map(|w| w.containers.as_slice()).unwrap_or(&[]);
